@@ -1,0 +1,55 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Rasa 3.6 needs Python 3.10; .python-version makes pyenv's shims pick 3.10.13 here.
+PYTHON ?= python3.10
+VENV := .venv
+BIN := $(VENV)/bin
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: run test install install-dev train lint format bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), sys.version' 2>/dev/null \
+	  || { echo "Python 3.10 is required (Rasa 3.6 supports 3.8-3.10): install it, or set PYTHON=/path/to/python3.10"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip<25" wheel
+
+# Installing Rasa resolves ~190 packages; constraints.txt pins the set that is known to work,
+# which also saves pip minutes of backtracking.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+train: install
+	$(BIN)/reminderbot train
+
+run: install
+	$(BIN)/reminderbot run
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install-dev lint train
+	$(BIN)/rasa data validate --domain bot/domain --data nlu_data dialogues --fail-on-warnings
+	$(BIN)/rasa test core --model models/reminder-bot.tar.gz --domain bot/domain \
+	  --stories tests/test_stories.yml --fail-on-prediction-errors --out var/rasa-test-results
+	$(BIN)/pytest
+
+bench: install-dev train
+	$(BIN)/python bench/chat_throughput.py
+
+clean:
+	rm -rf var models results

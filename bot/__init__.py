@@ -1,0 +1,1 @@
+"""Collections reminder bot: business services, gateway, CLI and stack supervisor."""

@@ -1,0 +1,84 @@
+"""`reminderbot`: the command line for operators."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from bot.settings import ROOT, generate_api_token, get_settings
+
+app = typer.Typer(help="Collections reminder bot.", no_args_is_help=True)
+accounts_app = typer.Typer(help="The account portfolio.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+
+DEMO_PORTFOLIO = ROOT / "bot" / "demo" / "portfolio.csv"
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the ledger schema."""
+    from bot.ledger.db import migrate as run_migrations
+
+    run_migrations()
+    typer.echo(f"ledger schema is current ({get_settings().sql_url})")
+
+
+@app.command()
+def train(force: bool = typer.Option(False, help="Train even if the model is current.")) -> None:
+    """Train the Rasa model if it is missing or older than its data."""
+    from bot.stack import model_path
+    from bot.stack import train as train_model
+
+    trained = train_model(get_settings(), force=force)
+    typer.echo(("trained " if trained else "model is current: ") + str(model_path(get_settings())))
+
+
+@accounts_app.command("import")
+def import_accounts(path: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
+    """Import or update accounts from a CSV file; nothing is written if any row is bad."""
+    from bot.accounts import ImportFailed
+    from bot.accounts import import_accounts as do_import
+    from bot.ledger.db import migrate as run_migrations
+
+    run_migrations()
+    try:
+        result = do_import(path)
+    except ImportFailed as failed:
+        for error in failed.errors:
+            typer.echo(error, err=True)
+        typer.echo(f"nothing imported: {len(failed.errors)} error(s) in {path}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"imported {path}: {result.created} new, {result.updated} updated")
+
+
+@app.command()
+def serve(name: str = typer.Argument(..., help="redis | rasa | actions | gateway")) -> None:
+    """Run one process of the stack in the foreground."""
+    from bot.stack import child_env, process_commands
+
+    settings = get_settings()
+    commands = process_commands(settings)
+    if name not in commands:
+        raise typer.BadParameter(f"choose one of {', '.join(commands)}")
+    token = settings.api_token or generate_api_token()
+    os.chdir(ROOT)
+    os.execvpe(commands[name][0], commands[name], child_env(settings, token))
+
+
+@app.command()
+def run(demo: bool = typer.Option(True, help="Load the demo portfolio first.")) -> None:
+    """Start the whole stack (Redis, Rasa, actions, gateway) and supervise it."""
+    from bot.stack import run_forever
+    from bot.stack import train as train_model
+
+    settings = get_settings()
+    train_model(settings)
+    if demo:
+        import_accounts(DEMO_PORTFOLIO)
+    run_forever(settings, settings.api_token or generate_api_token())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The reminder conversation: a channel-neutral state machine that Rasa's actions drive."""

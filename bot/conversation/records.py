@@ -1,0 +1,82 @@
+"""Writes what a conversation turn decided: every record of one turn in one transaction, so a
+promise, an opt-out or an escalation is either wholly kept or not at all."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from bot.conversation.engine import Effect
+from bot.escalations import EscalationQueue
+from bot.ledger import models as m
+
+
+def apply_effects(
+    session: Session,
+    queue: EscalationQueue,
+    *,
+    conversation_id: str,
+    account_id: str,
+    channel: str,
+    effects: list[Effect],
+) -> None:
+    common = {"account_id": account_id, "conversation_id": conversation_id}
+    for effect in effects:
+        d = effect.data
+        if effect.kind == "promise":
+            session.add(
+                m.Promise(
+                    id=d["id"],
+                    amount=Decimal(d["amount"]),
+                    currency=d["currency"],
+                    due_date=date.fromisoformat(d["due_date"]),
+                    channel=channel,
+                    **common,
+                )
+            )
+        elif effect.kind == "instalment":
+            session.add(
+                m.InstalmentRequest(
+                    id=d["id"],
+                    months=d["months"],
+                    monthly_amount=Decimal(d["monthly_amount"]),
+                    fee=Decimal(d["fee"]),
+                    currency=d["currency"],
+                    first_due_date=date.fromisoformat(d["first_due_date"]),
+                    status=d["status"],
+                    **common,
+                )
+            )
+        elif effect.kind == "dispute":
+            session.add(m.Dispute(text=d["text"], **common))
+        elif effect.kind == "already_paid":
+            session.add(m.AlreadyPaidClaim(details=d["details"], **common))
+        elif effect.kind == "hardship":
+            session.add(m.HardshipNote(text=d["text"], **common))
+        elif effect.kind == "callback":
+            session.add(
+                m.CallbackRequest(
+                    callback_at=datetime.fromisoformat(d["callback_at"]),
+                    requested_text=d["text"],
+                    **common,
+                )
+            )
+        elif effect.kind == "opt_out":
+            session.add(m.OptOut(channel=d["channel"], source_text=d["text"], **common))
+        elif effect.kind == "wrong_number":
+            account = session.get(m.Account, account_id)
+            session.add(m.WrongNumberFlag(phone=account.phone, **common))
+        elif effect.kind == "pause":
+            session.get(m.Account, account_id).paused_reason = d["reason"]
+        elif effect.kind == "verified" and d.get("result"):
+            session.get(m.Conversation, conversation_id).verified = True
+        elif effect.kind == "escalation":
+            queue.enqueue(
+                session, reason=d["reason"], priority=d["priority"], summary=d["summary"], **common
+            )
+        elif effect.kind == "ended":
+            conversation = session.get(m.Conversation, conversation_id)
+            conversation.ended_at = m.utcnow()
+            conversation.disposition = d["disposition"]

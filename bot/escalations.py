@@ -1,0 +1,231 @@
+"""The escalation queue: a Redis Stream with one consumer group, mirrored in the ledger.
+
+The ledger row is the record (what an agent sees, what reports count); the stream distributes the
+work: each entry goes to exactly one consumer (XREADGROUP), is acknowledged only when resolved
+(XACK), and a claim left idle too long goes back to work (XAUTOCLAIM).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis
+from sqlalchemy.orm import Session
+
+from bot.ledger.models import Escalation, new_id, utcnow
+
+REASONS = frozenset(
+    {
+        "customer_request",
+        "hardship",
+        "dispute",
+        "already_paid",
+        "verification_failed",
+        "refusal",
+        "extension_request",
+        "instalment_approval",
+        "not_understood",
+        "technical_failure",
+    }
+)
+GROUP = "agents"
+MAXLEN = 100_000
+
+
+class UnknownReason(ValueError):
+    pass
+
+
+class NotClaimable(Exception):
+    """The escalation is already claimed by someone else, resolved, or unknown."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    escalation_id: str
+    stream_id: str
+    reason: str
+    account_id: str
+
+
+class EscalationQueue:
+    def __init__(self, client: redis.Redis, stream: str = "escalations"):
+        self.redis = client
+        self.stream = stream
+
+    def ensure_group(self) -> None:
+        try:
+            self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def enqueue(
+        self,
+        session: Session,
+        *,
+        account_id: str,
+        conversation_id: str | None,
+        reason: str,
+        priority: int,
+        summary: str,
+    ) -> str:
+        """Write the ledger row and the stream entry in one step. Call inside the caller's
+        transaction: if the stream write fails the row is rolled back with it."""
+        if reason not in REASONS:
+            raise UnknownReason(reason)
+        escalation_id = new_id()
+        row = Escalation(
+            id=escalation_id,
+            account_id=account_id,
+            conversation_id=conversation_id,
+            reason=reason,
+            priority=priority,
+            summary=summary,
+            status="open",
+        )
+        session.add(row)
+        session.flush()
+        fields = {
+            "escalation_id": escalation_id,
+            "reason": reason,
+            "priority": str(priority),
+            "account_id": account_id,
+            "conversation_id": conversation_id or "",
+            "summary": summary,
+        }
+        row.stream_id = self.redis.xadd(self.stream, fields, maxlen=MAXLEN, approximate=True)
+        if isinstance(row.stream_id, bytes):
+            row.stream_id = row.stream_id.decode()
+        self.redis.publish(f"{self.stream}:events", escalation_id)
+        return escalation_id
+
+    def claim_next(
+        self, session: Session, consumer: str, *, block_ms: int | None = None
+    ) -> Claim | None:
+        """Give the consumer the oldest unclaimed entry (stale claims first)."""
+        self.ensure_group()
+        reclaimed = self.reclaim_stale(session, consumer, count=1)
+        if reclaimed:
+            return reclaimed[0]
+        reply = self.redis.xreadgroup(GROUP, consumer, {self.stream: ">"}, count=1, block=block_ms)
+        for _stream, entries in reply or []:
+            for stream_id, fields in entries:
+                claim = self._take(session, consumer, _text(stream_id), fields)
+                if claim:
+                    return claim
+        return None
+
+    def claim(self, session: Session, escalation_id: str, consumer: str) -> Claim:
+        """Claim one named escalation (an agent's click); exactly one of two concurrent callers
+        wins, because the ledger update is conditional on the row still being open."""
+        if not self._mark_claimed(session, escalation_id, consumer, from_status=("open",)):
+            raise NotClaimable(escalation_id)
+        row = session.get(Escalation, escalation_id)
+        # If the entry was already delivered to a consumer, settle it; if not, whoever reads it
+        # later finds the row claimed and drops it.
+        if row.stream_id:
+            self.redis.xack(self.stream, GROUP, row.stream_id)
+        return Claim(escalation_id, row.stream_id or "", row.reason, row.account_id)
+
+    def release_idle(self, session: Session, *, idle_ms: int) -> list[str]:
+        """Claims held longer than the timeout without being resolved go back to the queue."""
+        cutoff = utcnow() - timedelta(milliseconds=idle_ms)
+        rows = (
+            session.query(Escalation)
+            .filter(Escalation.status == "claimed", Escalation.claimed_at < cutoff)
+            .all()
+        )
+        for row in rows:
+            self.release(session, row.id, row.claimed_by)
+        return [row.id for row in rows]
+
+    def _mark_claimed(self, session, escalation_id, consumer, *, from_status) -> bool:
+        updated = (
+            session.query(Escalation)
+            .filter(Escalation.id == escalation_id, Escalation.status.in_(from_status))
+            .update(
+                {"status": "claimed", "claimed_by": consumer, "claimed_at": utcnow()},
+                synchronize_session=False,
+            )
+        )
+        session.expire_all()
+        return updated == 1
+
+    def reclaim_stale(self, session: Session, consumer: str, *, count: int = 10) -> list[Claim]:
+        from bot.settings import get_settings
+
+        idle = get_settings().escalation_claim_idle_ms
+        return self.reclaim_idle(session, consumer, idle_ms=idle, count=count)
+
+    def reclaim_idle(
+        self, session: Session, consumer: str, *, idle_ms: int, count: int = 10
+    ) -> list[Claim]:
+        self.ensure_group()
+        _next, entries, *_ = self.redis.xautoclaim(
+            self.stream, GROUP, consumer, min_idle_time=idle_ms, start_id="0-0", count=count
+        )
+        claims = []
+        for stream_id, fields in entries:
+            if fields is None:
+                continue
+            claim = self._take(session, consumer, _text(stream_id), fields, reclaim=True)
+            if claim:
+                claims.append(claim)
+        return claims
+
+    def _take(self, session, consumer, stream_id, fields, reclaim=False) -> Claim | None:
+        fields = {_text(k): _text(v) for k, v in fields.items()}
+        escalation_id = fields.get("escalation_id", "")
+        # A reclaimed entry was claimed through the stream by a consumer that went idle.
+        allowed = ("open", "claimed") if reclaim else ("open",)
+        if not self._mark_claimed(session, escalation_id, consumer, from_status=allowed):
+            # Rolled back, resolved, or claimed by name from the console: not stream work.
+            self.redis.xack(self.stream, GROUP, stream_id)
+            return None
+        row = session.get(Escalation, escalation_id)
+        return Claim(row.id, stream_id, row.reason, row.account_id)
+
+    def resolve(
+        self, session: Session, escalation_id: str, consumer: str, *, disposition: str, note: str
+    ) -> None:
+        row = session.get(Escalation, escalation_id)
+        if row is None or row.status != "claimed" or row.claimed_by != consumer:
+            raise NotClaimable(escalation_id)
+        row.status, row.disposition, row.note, row.resolved_at = (
+            "resolved",
+            disposition,
+            note,
+            utcnow(),
+        )
+        session.flush()
+        self.redis.xack(self.stream, GROUP, row.stream_id)
+
+    def release(self, session: Session, escalation_id: str, consumer: str) -> None:
+        """Hand a claimed escalation back to the queue for another agent."""
+        row = session.get(Escalation, escalation_id)
+        if row is None or row.status != "claimed" or row.claimed_by != consumer:
+            raise NotClaimable(escalation_id)
+        row.status, row.claimed_by, row.claimed_at = "open", None, None
+        session.flush()
+        # Re-queue as a new entry; the old pending one is acknowledged so it cannot come back.
+        fields = {
+            "escalation_id": row.id,
+            "reason": row.reason,
+            "priority": str(row.priority),
+            "account_id": row.account_id,
+            "conversation_id": row.conversation_id or "",
+            "summary": row.summary,
+        }
+        new_stream_id = _text(self.redis.xadd(self.stream, fields, maxlen=MAXLEN, approximate=True))
+        self.redis.xack(self.stream, GROUP, row.stream_id)
+        row.stream_id = new_stream_id
+
+    def pending_count(self) -> int:
+        self.ensure_group()
+        return int(self.redis.xpending(self.stream, GROUP)["pending"])
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value

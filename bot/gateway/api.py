@@ -1,0 +1,155 @@
+"""The text API: what a bank's app, the web chat and the tests use."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from bot.account_view import account_record, escalation_json
+from bot.escalations import NotClaimable
+from bot.gateway.deps import Authorized, ConversationsDep, QueueDep
+from bot.ledger.db import session_scope
+from bot.ledger.models import Escalation
+from bot.turns import AccountNotFound, ConversationEnded, ConversationNotFound
+
+router = APIRouter(prefix="/api", dependencies=[Authorized], tags=["text API"])
+
+
+class NewConversation(BaseModel):
+    account_id: str = Field(..., min_length=1, max_length=64)
+    channel: Literal["chat", "sms", "voice"] = "chat"
+
+
+class CustomerMessage(BaseModel):
+    text: str = Field(..., min_length=1, max_length=2000)
+
+
+class Message(BaseModel):
+    text: str
+
+
+class ConversationStarted(BaseModel):
+    conversation_id: str
+    messages: list[Message]
+    ended: bool
+
+
+class BotMessages(BaseModel):
+    messages: list[Message]
+    ended: bool
+
+
+@router.post("/conversations", status_code=201, response_model=ConversationStarted)
+async def start_conversation(body: NewConversation, conversations: ConversationsDep):
+    try:
+        reply = await conversations.start(body.account_id, body.channel)
+    except AccountNotFound:
+        raise HTTPException(404, f"unknown account {body.account_id}") from None
+    return {
+        "conversation_id": reply.conversation_id,
+        "messages": [{"text": t} for t in reply.messages],
+        "ended": reply.ended,
+    }
+
+
+@router.post("/conversations/{conversation_id}/messages", response_model=BotMessages)
+async def post_message(
+    conversation_id: str, body: CustomerMessage, conversations: ConversationsDep
+):
+    try:
+        reply = await conversations.send(conversation_id, body.text)
+    except ConversationNotFound:
+        raise HTTPException(404, f"unknown conversation {conversation_id}") from None
+    except ConversationEnded:
+        raise HTTPException(409, "this conversation has ended") from None
+    return {"messages": [{"text": t} for t in reply.messages], "ended": reply.ended}
+
+
+@router.get("/accounts/{account_id}")
+async def get_account(account_id: str):
+    def load():
+        with session_scope() as session:
+            return account_record(session, account_id)
+
+    record = await asyncio.to_thread(load)
+    if record is None:
+        raise HTTPException(404, f"unknown account {account_id}")
+    return record
+
+
+class AgentAction(BaseModel):
+    agent: str = Field(..., min_length=1, max_length=64)
+
+
+class Resolution(AgentAction):
+    disposition: str = Field(..., min_length=1, max_length=32)
+    note: str = Field("", max_length=4000)
+
+
+@router.get("/escalations")
+async def list_escalations(status: Literal["open", "claimed", "resolved"] = "open"):
+    def load():
+        with session_scope() as session:
+            rows = (
+                session.query(Escalation)
+                .filter(Escalation.status == status)
+                .order_by(Escalation.priority, Escalation.created_at)
+                .limit(500)
+                .all()
+            )
+            return [escalation_json(e) for e in rows]
+
+    return {"escalations": await asyncio.to_thread(load)}
+
+
+@router.post("/escalations/claim-next")
+async def claim_next(body: AgentAction, queue: QueueDep):
+    def work():
+        with session_scope() as session:
+            claim = queue.claim_next(session, body.agent)
+            return escalation_json(session.get(Escalation, claim.escalation_id)) if claim else None
+
+    claimed = await asyncio.to_thread(work)
+    if claimed is None:
+        raise HTTPException(404, "the queue is empty")
+    return claimed
+
+
+def _agent_step(queue, escalation_id: str, body: AgentAction, step: str) -> dict:
+    with session_scope() as session:
+        if step == "claim":
+            queue.claim(session, escalation_id, body.agent)
+        elif step == "release":
+            queue.release(session, escalation_id, body.agent)
+        else:
+            queue.resolve(
+                session, escalation_id, body.agent, disposition=body.disposition, note=body.note
+            )
+        return escalation_json(session.get(Escalation, escalation_id))
+
+
+async def _run_step(queue, escalation_id: str, body: AgentAction, step: str) -> dict:
+    try:
+        return await asyncio.to_thread(_agent_step, queue, escalation_id, body, step)
+    except NotClaimable:
+        raise HTTPException(
+            409, f"escalation {escalation_id} cannot be {step}d by " f"{body.agent} now"
+        ) from None
+
+
+@router.post("/escalations/{escalation_id}/claim")
+async def claim(escalation_id: str, body: AgentAction, queue: QueueDep):
+    return await _run_step(queue, escalation_id, body, "claim")
+
+
+@router.post("/escalations/{escalation_id}/release")
+async def release(escalation_id: str, body: AgentAction, queue: QueueDep):
+    return await _run_step(queue, escalation_id, body, "release")
+
+
+@router.post("/escalations/{escalation_id}/resolve")
+async def resolve(escalation_id: str, body: Resolution, queue: QueueDep):
+    return await _run_step(queue, escalation_id, body, "resolve")

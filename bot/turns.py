@@ -1,0 +1,124 @@
+"""Text turns for every channel: open a conversation, pass a customer's message to Rasa, keep
+the transcript, and fail safe. Chat, SMS and voice all come through here."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+
+from bot.escalations import EscalationQueue
+from bot.ledger.db import session_scope
+from bot.ledger.models import Account, Conversation, Turn
+from bot.rasa_client import RasaClient, RasaUnavailable
+
+log = logging.getLogger(__name__)
+
+SAFE_REPLY = (
+    "Sorry, something went wrong on our side. A member of our team will contact you shortly."
+)
+REDACTED = "[verification answer redacted]"
+
+
+class ConversationNotFound(LookupError):
+    pass
+
+
+class ConversationEnded(Exception):
+    pass
+
+
+class AccountNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class BotReply:
+    conversation_id: str
+    messages: list[str]
+    ended: bool
+    failed: bool = False
+
+
+class Conversations:
+    def __init__(self, rasa: RasaClient, queue: EscalationQueue):
+        self.rasa = rasa
+        self.queue = queue
+
+    async def start(self, account_id: str, channel: str) -> BotReply:
+        conversation_id = await asyncio.to_thread(self._create, account_id, channel)
+        opening = "/start_conversation" + json.dumps({"account_id": account_id, "channel": channel})
+        return await self._turn(conversation_id, opening, customer_text=None)
+
+    async def send(self, conversation_id: str, text: str) -> BotReply:
+        conversation = await asyncio.to_thread(self._load, conversation_id)
+        if conversation.ended_at is not None:
+            raise ConversationEnded(conversation_id)
+        # A leading "/" would let a customer inject an intent into Rasa.
+        clean = text.strip().lstrip("/").strip()[:2000] or "..."
+        return await self._turn(conversation_id, clean, customer_text=clean)
+
+    async def _turn(self, conversation_id: str, message: str, customer_text: str | None):
+        try:
+            reply = await self.rasa.send(conversation_id, message)
+        except RasaUnavailable as exc:
+            log.error("rasa unavailable for conversation %s: %s", conversation_id, exc)
+            reply = None
+        if reply is None or reply.meta is None:
+            await asyncio.to_thread(self._fail_safe, conversation_id, customer_text)
+            return BotReply(conversation_id, [SAFE_REPLY], ended=False, failed=True)
+        stored = REDACTED if reply.meta.get("redact") else customer_text
+        await asyncio.to_thread(self._keep_transcript, conversation_id, stored, reply.texts)
+        return BotReply(conversation_id, reply.texts, ended=bool(reply.meta.get("ended")))
+
+    # -- ledger work (run in a thread) ---------------------------------------------------------
+    def _create(self, account_id: str, channel: str) -> str:
+        with session_scope() as session:
+            if session.get(Account, account_id) is None:
+                raise AccountNotFound(account_id)
+            conversation = Conversation(account_id=account_id, channel=channel)
+            session.add(conversation)
+            session.flush()
+            return conversation.id
+
+    def _load(self, conversation_id: str) -> Conversation:
+        with session_scope() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise ConversationNotFound(conversation_id)
+            return conversation
+
+    def _keep_transcript(self, conversation_id: str, customer: str | None, bot: list[str]):
+        with session_scope() as session:
+            if customer is not None:
+                session.add(
+                    Turn(conversation_id=conversation_id, speaker="customer", text=customer)
+                )
+            for text in bot:
+                session.add(Turn(conversation_id=conversation_id, speaker="bot", text=text))
+
+    def _fail_safe(self, conversation_id: str, customer: str | None) -> None:
+        """The customer gets a safe message and a person gets the case; nothing is lost."""
+        with session_scope() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if customer is not None:
+                # The text may be a verification answer; keep only its length for the agent.
+                session.add(
+                    Turn(
+                        conversation_id=conversation_id,
+                        speaker="customer",
+                        text=f"[message of {len(customer)} characters not processed]",
+                    )
+                )
+            session.add(Turn(conversation_id=conversation_id, speaker="bot", text=SAFE_REPLY))
+            self.queue.enqueue(
+                session,
+                account_id=conversation.account_id,
+                conversation_id=conversation_id,
+                reason="technical_failure",
+                priority=1,
+                summary="The bot failed during the conversation; the customer was told a person "
+                "will contact them. Read the transcript and call back.",
+            )
+            conversation.disposition = "technical_failure"

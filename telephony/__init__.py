@@ -1,0 +1,1 @@
+"""Telephony: audio, codecs, speech and Twilio wire formats (nothing about collections)."""
