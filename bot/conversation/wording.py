@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from bot.conversation.facts import AccountFacts
 from bot.normalize import format_date, format_money
@@ -20,7 +21,8 @@ class Bank:
 
 
 def money(account: AccountFacts, amount) -> str:
-    return format_money(amount, account.currency)
+    # State keeps amounts as strings (it is JSON); Decimal(str) is exact.
+    return format_money(Decimal(amount), account.currency)
 
 
 def opening(account: AccountFacts, bank: Bank, channel: str) -> str:
