@@ -38,6 +38,10 @@ class OpenConversation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict]:
         found = _entities(tracker)
+        if tracker.get_slot("dialogue_state") or "account_id" not in found:
+            # Only the gateway opens a conversation, once; anything else that looks like an
+            # opening ("start conversation" typed by a customer) is just not understood.
+            return await NotUnderstood().run(dispatcher, tracker, domain)
         outcome = await asyncio.to_thread(
             service.open_conversation,
             conversation_id=tracker.sender_id,
@@ -78,7 +82,11 @@ def _camel(action_name: str) -> str:
     return "".join(part.title() for part in action_name.removeprefix("action_").split("_"))
 
 
+class NotUnderstood(ConversationTurn):
+    action_name = "action_not_understood"
+
+
 # One Action class per turn action in the engine, so Rasa's stories name business steps.
 for _name in engine.ACTIONS:
-    if _name != "action_open_conversation":
+    if _name not in ("action_open_conversation", "action_not_understood"):
         globals()[_camel(_name)] = type(_camel(_name), (ConversationTurn,), {"action_name": _name})

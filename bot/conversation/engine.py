@@ -387,7 +387,7 @@ def _identity_turn(action: str, run: _Run) -> None:
         run.say("Thank you.")
         run.ask("verification")
     elif action == "action_verify":
-        run.state["phase"] = "verifying"
+        run.state.update(phase="verifying", awaiting="verification")
         _verification_turn(action, run)
     elif action in ("action_decline", "action_not_available"):
         run.say(f"No problem. I can only speak with {run.account.first_name} directly.")
