@@ -44,7 +44,7 @@ format: install-dev
 
 test: install-dev lint train
 	$(BIN)/rasa data validate --domain bot/domain --data nlu_data dialogues --fail-on-warnings
-	$(BIN)/rasa test core --model models/reminder-bot.tar.gz --domain bot/domain \
+	$(BIN)/rasa test core --model models/reminder-bot.tar.gz \
 	  --stories tests/test_stories.yml --fail-on-prediction-errors --out var/rasa-test-results
 	$(BIN)/pytest
 

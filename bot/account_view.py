@@ -63,23 +63,40 @@ def account_record(session: Session, account_id: str) -> dict | None:
             for r in rows(m.InstalmentRequest, m.InstalmentRequest.created_at)
         ],
         "disputes": [
-            {"id": d.id, "text": d.text, "status": d.status, "created_at": _iso(d.created_at),
-             "conversation_id": d.conversation_id}
+            {
+                "id": d.id,
+                "text": d.text,
+                "status": d.status,
+                "created_at": _iso(d.created_at),
+                "conversation_id": d.conversation_id,
+            }
             for d in rows(m.Dispute, m.Dispute.created_at)
         ],
         "already_paid_claims": [
-            {"id": c.id, "details": c.details, "created_at": _iso(c.created_at),
-             "conversation_id": c.conversation_id}
+            {
+                "id": c.id,
+                "details": c.details,
+                "created_at": _iso(c.created_at),
+                "conversation_id": c.conversation_id,
+            }
             for c in rows(m.AlreadyPaidClaim, m.AlreadyPaidClaim.created_at)
         ],
         "hardship_notes": [
-            {"id": h.id, "text": h.text, "created_at": _iso(h.created_at),
-             "conversation_id": h.conversation_id}
+            {
+                "id": h.id,
+                "text": h.text,
+                "created_at": _iso(h.created_at),
+                "conversation_id": h.conversation_id,
+            }
             for h in rows(m.HardshipNote, m.HardshipNote.created_at)
         ],
         "callbacks": [
-            {"id": c.id, "callback_at": _iso(c.callback_at), "status": c.status,
-             "conversation_id": c.conversation_id}
+            {
+                "id": c.id,
+                "callback_at": _iso(c.callback_at),
+                "status": c.status,
+                "conversation_id": c.conversation_id,
+            }
             for c in rows(m.CallbackRequest, m.CallbackRequest.created_at)
         ],
         "opt_outs": [
@@ -92,8 +109,11 @@ def account_record(session: Session, account_id: str) -> dict | None:
             for o in rows(m.OptOut, m.OptOut.created_at)
         ],
         "wrong_number_flags": [
-            {"phone": w.phone, "created_at": _iso(w.created_at),
-             "conversation_id": w.conversation_id}
+            {
+                "phone": w.phone,
+                "created_at": _iso(w.created_at),
+                "conversation_id": w.conversation_id,
+            }
             for w in rows(m.WrongNumberFlag, m.WrongNumberFlag.created_at)
         ],
         "escalations": [escalation_json(e) for e in rows(m.Escalation, m.Escalation.created_at)],

@@ -121,8 +121,13 @@ class Proc:
 
 
 def child_env(settings: Settings, api_token: str) -> dict[str, str]:
-    redis = urlparse(settings.effective_redis_url)
+    """Every child process sees the supervisor's settings, plus what Rasa's endpoints.yml reads."""
     env = rasa_env()
+    for name, model_field in Settings.__fields__.items():
+        value = getattr(settings, name)
+        if value is not None:
+            env[model_field.field_info.extra["env"]] = str(value)
+    redis = urlparse(settings.effective_redis_url)
     env.update(
         {
             "REDIS_HOST": redis.hostname or "127.0.0.1",
@@ -131,11 +136,7 @@ def child_env(settings: Settings, api_token: str) -> dict[str, str]:
             "REDIS_PASSWORD": redis.password or "",
             "REDIS_URL": settings.effective_redis_url,
             "DATABASE_URL": settings.sql_url,
-            "ACTIONS_PORT": str(settings.actions_port),
-            "RASA_PORT": str(settings.rasa_port),
-            "GATEWAY_PORT": str(settings.gateway_port),
             "REMINDERBOT_API_TOKEN": api_token,
-            "REMINDERBOT_VAR_DIR": str(settings.var_dir),
             "PYTHONPATH": str(ROOT),
         }
     )

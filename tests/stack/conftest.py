@@ -52,8 +52,9 @@ def start_stack(var_dir: Path, **overrides) -> RunningStack:
         stack.stop()
         raise
     import_accounts(DEMO, settings.sql_url)
-    api = httpx.Client(base_url=settings.gateway_url, timeout=60,
-                       headers={"Authorization": f"Bearer {TOKEN}"})
+    api = httpx.Client(
+        base_url=settings.gateway_url, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
     return RunningStack(stack, settings, api)
 
 
@@ -68,8 +69,9 @@ def running(tmp_path_factory):
 
 class Conversation:
     def __init__(self, api: httpx.Client, account_id: str, channel: str = "chat"):
-        response = api.post("/api/conversations", json={"account_id": account_id,
-                                                        "channel": channel})
+        response = api.post(
+            "/api/conversations", json={"account_id": account_id, "channel": channel}
+        )
         assert response.status_code == 201, response.text
         body = response.json()
         self.api = api

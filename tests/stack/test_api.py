@@ -8,8 +8,12 @@ from tests.stack.conftest import TOKEN
 def test_health_reports_every_part(running):
     response = httpx.get(running.settings.gateway_url + "/health")
     assert response.status_code == 200
-    assert response.json()["parts"] == {"redis": "up", "rasa": "up", "actions": "up",
-                                        "database": "up"}
+    assert response.json()["parts"] == {
+        "redis": "up",
+        "rasa": "up",
+        "actions": "up",
+        "database": "up",
+    }
 
 
 def test_api_needs_the_bearer_token(running):
@@ -30,8 +34,10 @@ def test_unknown_things_are_404_with_json(running):
 def test_malformed_bodies_are_422(running):
     api = running.api
     assert api.post("/api/conversations", json={"channel": "chat"}).status_code == 422
-    assert api.post("/api/conversations", json={"account_id": "CC-1001",
-                                                "channel": "fax"}).status_code == 422
+    assert (
+        api.post("/api/conversations", json={"account_id": "CC-1001", "channel": "fax"}).status_code
+        == 422
+    )
     assert api.post("/api/conversations", content=b"{not json").status_code == 422
 
 
@@ -57,8 +63,10 @@ def test_agents_claim_and_resolve_through_the_api(running, talk):
     first = api.post(f"/api/escalations/{mine['id']}/claim", json={"agent": "alice"})
     second = api.post(f"/api/escalations/{mine['id']}/claim", json={"agent": "bob"})
     assert (first.status_code, second.status_code) == (200, 409)
-    done = api.post(f"/api/escalations/{mine['id']}/resolve",
-                    json={"agent": "alice", "disposition": "called_back", "note": "ok"})
+    done = api.post(
+        f"/api/escalations/{mine['id']}/resolve",
+        json={"agent": "alice", "disposition": "called_back", "note": "ok"},
+    )
     assert done.json()["status"] == "resolved"
     record = api.get("/api/accounts/CC-1008").json()
     [row] = [e for e in record["escalations"] if e["id"] == mine["id"]]

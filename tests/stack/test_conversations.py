@@ -37,8 +37,14 @@ def test_promise_to_pay_is_recorded_with_amount_currency_and_date(talk, account)
     record = account("CC-1001")
     [promise] = mine(record["promises"], chat)
     tomorrow = local_today("America/Los_Angeles") + timedelta(days=1)
-    assert promise == {**promise, "amount": "200.00", "currency": "USD", "status": "pending",
-                       "channel": "chat", "due_date": tomorrow.isoformat()}
+    assert promise == {
+        **promise,
+        "amount": "200.00",
+        "currency": "USD",
+        "status": "pending",
+        "channel": "chat",
+        "due_date": tomorrow.isoformat(),
+    }
     [contact] = [c for c in record["contacts"] if c["conversation_id"] == chat.id]
     assert contact["disposition"] == "promise_to_pay" and contact["verified"]
 

@@ -19,8 +19,9 @@ def test_action_server_killed_mid_conversation(running, talk, account):
     actions.popen.wait()
     reply = chat.say("i can pay 500 tomorrow")
     assert reply == SAFE_REPLY and not chat.ended
-    reasons = [e["reason"] for e in account("CC-1004")["escalations"]
-               if e["conversation_id"] == chat.id]
+    reasons = [
+        e["reason"] for e in account("CC-1004")["escalations"] if e["conversation_id"] == chat.id
+    ]
     assert reasons == ["technical_failure"]
 
     health = running.settings.gateway_url + "/health"

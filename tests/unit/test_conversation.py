@@ -19,10 +19,18 @@ DEBT_WORDS = re.compile(r"debt|balance|owe|overdue|collect|past due|\$|¥", re.I
 
 def facts(**overrides) -> AccountFacts:
     values = dict(
-        account_id="CC-1", customer_name="Jane Doe", phone="+14155550101",
-        timezone="America/New_York", product="credit_card", currency="USD",
-        balance=Decimal("1240.50"), minimum_due=Decimal("85.00"), due_date=date(2026, 11, 10),
-        days_past_due=18, jurisdiction="US", dob_hash=secret_hash("CC-1", "1985-03-03"),
+        account_id="CC-1",
+        customer_name="Jane Doe",
+        phone="+14155550101",
+        timezone="America/New_York",
+        product="credit_card",
+        currency="USD",
+        balance=Decimal("1240.50"),
+        minimum_due=Decimal("85.00"),
+        due_date=date(2026, 11, 10),
+        days_past_due=18,
+        jurisdiction="US",
+        dob_hash=secret_hash("CC-1", "1985-03-03"),
         last4_hash=secret_hash("CC-1", "4821"),
     )
     values.update(overrides)
@@ -31,9 +39,12 @@ def facts(**overrides) -> AccountFacts:
 
 class Chat:
     def __init__(self, account: AccountFacts | None = None, channel: str = "chat"):
-        self.ctx = engine.Context(account=account or facts(), now=NOW,
-                                  policy=load_policy(ROOT / "bot" / "policy.yml"),
-                                  bank=Bank("SPD Bank", "+1 800 555 0199", "https://pay.test"))
+        self.ctx = engine.Context(
+            account=account or facts(),
+            now=NOW,
+            policy=load_policy(ROOT / "bot" / "policy.yml"),
+            bank=Bank("SPD Bank", "+1 800 555 0199", "https://pay.test"),
+        )
         opened = engine.start(conversation_id="c1", channel=channel, ctx=self.ctx)
         self.state = opened.state
         self.transcript = list(opened.messages)
@@ -135,13 +146,17 @@ def test_cn_disclosure_names_the_bank_and_purpose_without_threats():
 
 def test_promise_in_one_sentence_is_read_back_and_recorded():
     chat = Chat().verified()
-    reply = chat.say("action_take_promise", "i can pay 200 on friday", amount="200",
-                     pay_date="friday")
+    reply = chat.say(
+        "action_take_promise", "i can pay 200 on friday", amount="200", pay_date="friday"
+    )
     assert "$200.00" in reply and "Friday, December 4" in reply
     reply = chat.say("action_confirm", "yep")
     promise = chat.effect("promise")
     assert (promise["amount"], promise["currency"], promise["due_date"]) == (
-        "200.00", "USD", "2026-12-04")
+        "200.00",
+        "USD",
+        "2026-12-04",
+    )
     assert "Receipt" in reply and promise["id"][:8].upper() in reply
     chat.say("action_decline", "no thats all")
     assert chat.effect("ended")["disposition"] == "promise_to_pay"
@@ -253,8 +268,9 @@ def test_refusal_is_polite_and_escalated():
 
 
 def test_business_loan_extension_goes_to_a_relationship_manager():
-    chat = Chat(facts(product="business_loan", balance=Decimal("185000"),
-                      minimum_due=Decimal("9800")))
+    chat = Chat(
+        facts(product="business_loan", balance=Decimal("185000"), minimum_due=Decimal("9800"))
+    )
     chat.verified()
     assert "relationship manager" in chat.say("action_extension", "we need an extension")
     chat.say("action_inform", "6 more months, paying 30k a month from march")
@@ -276,8 +292,13 @@ def test_wants_a_human_at_any_point():
 
 @pytest.mark.parametrize(
     ("text", "channel"),
-    [("stop calling me", "voice"), ("don't text me again", "sms"), ("STOP", "chat"),
-     ("cease all contact", "all"), ("unsubscribe", "chat")],
+    [
+        ("stop calling me", "voice"),
+        ("don't text me again", "sms"),
+        ("STOP", "chat"),
+        ("cease all contact", "all"),
+        ("unsubscribe", "chat"),
+    ],
 )
 def test_opt_out_in_any_wording(text, channel):
     chat = Chat()
