@@ -120,6 +120,7 @@ class ContactAttempt(Base):
     direction = Column(String(8), nullable=False, default="outbound")
     provider_sid = Column(String(64), index=True)
     status = Column(String(32), nullable=False, default="queued")
+    answered_by = Column(String(32))  # Twilio AMD: human, machine_end_beep, ...
     disposition = Column(String(32))
     started_at = Column(UTCDateTime, nullable=False, default=utcnow)
     ended_at = Column(UTCDateTime)
@@ -248,4 +249,19 @@ class ProcessedEvent(Base):
     id = Column(Integer, primary_key=True, autoincrement=True)
     kind = Column(String(32), nullable=False)
     key = Column(String(128), nullable=False)
+    # What was answered the first time, so a retried delivery gets the same answer.
+    response = Column(Text)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Agent(Base):
+    """A person in the console: an agent works escalations, a supervisor also sees the numbers."""
+
+    __tablename__ = "agents"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(200), nullable=False)
+    password_hash = Column(String(200), nullable=False)  # argon2; never the password
+    role = Column(String(16), nullable=False, default="agent")  # agent | supervisor
+    active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)

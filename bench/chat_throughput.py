@@ -1,0 +1,184 @@
+"""Chat throughput: N concurrent conversations through the gateway's /api/conversations, against
+the same model served by a bare `rasa run` (REST channel, in-memory tracker, same action server),
+in the same run. Prints messages/s, p50 and p95 for both and the ratio.
+
+    .venv/bin/python bench/chat_throughput.py --concurrency 8 --conversations 48
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bot.accounts import import_accounts
+from bot.settings import ROOT, Settings
+from bot.stack import BIN, Stack, child_env, model_path
+from tests.conftest import free_port
+
+SCRIPT = [
+    "yes speaking",
+    "4821",
+    "how much do i owe",
+    "i can pay 200 tomorrow",
+    "yes",
+    "no thats all",
+]
+TOKEN = "bench-token"  # noqa: S105
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+async def run_load(send_start, send, conversations: int, concurrency: int) -> dict:
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(index: int) -> None:
+        async with gate:
+            t0 = time.perf_counter()
+            cid = await send_start(index)
+            latencies.append(time.perf_counter() - t0)
+            for text in SCRIPT:
+                t0 = time.perf_counter()
+                await send(cid, text)
+                latencies.append(time.perf_counter() - t0)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(conversations)))
+    wall = time.perf_counter() - start
+    return {
+        "messages": len(latencies),
+        "msg_per_s": len(latencies) / wall,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+    }
+
+
+async def bench_gateway(settings: Settings, conversations: int, concurrency: int) -> dict:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(
+        base_url=settings.gateway_url, headers=headers, timeout=120
+    ) as http:
+
+        async def start(_i):
+            r = await http.post("/api/conversations", json={"account_id": "CC-1001"})
+            r.raise_for_status()
+            return r.json()["conversation_id"]
+
+        async def send(cid, text):
+            r = await http.post(f"/api/conversations/{cid}/messages", json={"text": text})
+            r.raise_for_status()
+
+        return await run_load(start, send, conversations, concurrency)
+
+
+async def bench_bare(url: str, conversations: int, concurrency: int, run_id: str) -> dict:
+    async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+
+        async def post(sender, message):
+            r = await http.post(
+                "/webhooks/rest/webhook", json={"sender": sender, "message": message}
+            )
+            r.raise_for_status()
+            if not r.json():
+                raise RuntimeError("bare rasa returned no messages")
+
+        async def start(i):
+            sender = f"bare-{run_id}-{i}"
+            await post(sender, '/start_conversation{"account_id": "CC-1001", "channel": "chat"}')
+            return sender
+
+        return await run_load(start, post, conversations, concurrency)
+
+
+def wait_http(url: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--conversations", type=int, default=48)
+    args = parser.parse_args()
+
+    var = Path(tempfile.mkdtemp(prefix="bench-chat-"))
+    settings = Settings(
+        var_dir=var,
+        embedded_redis_port=free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        gateway_port=free_port(),
+        api_token=TOKEN,
+    )
+    if not model_path(settings).exists():
+        raise SystemExit("no trained model: run `make train` first")
+    stack = Stack(settings, TOKEN, quiet=True)
+    bare = None
+    try:
+        stack.start()
+        stack.wait_ready()
+        import_accounts(ROOT / "bot" / "demo" / "portfolio.csv", settings.sql_url)
+        # Bare Rasa: the same model and the same action server, default in-memory tracker.
+        endpoints = var / "bare-endpoints.yml"
+        endpoints.write_text(f"action_endpoint:\n  url: {settings.effective_actions_url}/webhook\n")
+        bare_port = free_port()
+        bare = subprocess.Popen(
+            [
+                str(BIN / "rasa"),
+                "run",
+                "-m",
+                str(model_path(settings)),
+                "--endpoints",
+                str(endpoints),
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(bare_port),
+            ],
+            cwd=ROOT,
+            env=child_env(settings, TOKEN),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        bare_url = f"http://127.0.0.1:{bare_port}"
+        wait_http(bare_url + "/")
+        # Warm both up, then measure each on its own so they do not share the CPU.
+        asyncio.run(bench_bare(bare_url, 2, 2, "warm"))
+        asyncio.run(bench_gateway(settings, 2, 2))
+        ours = asyncio.run(bench_gateway(settings, args.conversations, args.concurrency))
+        theirs = asyncio.run(bench_bare(bare_url, args.conversations, args.concurrency, "run"))
+    finally:
+        if bare:
+            bare.terminate()
+            bare.wait()
+        stack.stop()
+
+    print(
+        f"{args.conversations} conversations x {len(SCRIPT) + 1} messages, "
+        f"concurrency {args.concurrency}"
+    )
+    print(f"{'':22}{'msg/s':>8}{'p50 ms':>9}{'p95 ms':>9}")
+    for name, row in (("gateway (full stack)", ours), ("bare rasa run", theirs)):
+        print(f"{name:22}{row['msg_per_s']:8.1f}{row['p50_ms']:9.1f}{row['p95_ms']:9.1f}")
+    print(f"ratio gateway/bare: {ours['msg_per_s'] / theirs['msg_per_s']:.2f} (goal >= 0.80)")
+
+
+if __name__ == "__main__":
+    main()
