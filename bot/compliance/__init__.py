@@ -1,0 +1,1 @@
+"""Compliance: the profiles per jurisdiction and the one gate every contact passes."""
