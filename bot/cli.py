@@ -12,6 +12,8 @@ from bot.settings import ROOT, generate_api_token, get_settings
 app = typer.Typer(help="Collections reminder bot.", no_args_is_help=True)
 accounts_app = typer.Typer(help="The account portfolio.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+agents_app = typer.Typer(help="Console agents and supervisors.", no_args_is_help=True)
+app.add_typer(agents_app, name="agents")
 
 DEMO_PORTFOLIO = ROOT / "bot" / "demo" / "portfolio.csv"
 
@@ -51,6 +53,86 @@ def import_accounts(path: Path = typer.Argument(..., exists=True, dir_okay=False
         typer.echo(f"nothing imported: {len(failed.errors)} error(s) in {path}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"imported {path}: {result.created} new, {result.updated} updated")
+
+
+@agents_app.command("add")
+def add_agent(
+    username: str,
+    name: str = typer.Option(..., "--name", help="The name shown in the console."),
+    role: str = typer.Option("agent", help="agent or supervisor"),
+    password: str = typer.Option(
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="REMINDERBOT_AGENT_PASSWORD",
+        help="Prompted for when not given.",
+    ),
+) -> None:
+    """Create a console login (the password is stored only as an argon2 hash)."""
+    from bot.agents import AgentExists
+    from bot.agents import add_agent as create
+    from bot.ledger.db import migrate as run_migrations
+
+    run_migrations()
+    try:
+        create(username, password, display_name=name, role=role)
+    except (AgentExists, ValueError) as problem:
+        typer.echo(f"not created: {problem}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created {role} {username}")
+
+
+@app.command("chat-link")
+def chat_link(account_id: str) -> None:
+    """Print a signed, expiring web-chat link for an account."""
+    from bot.ledger.db import session_scope
+    from bot.ledger.models import Account
+    from bot.web.security import chat_link as make_link
+
+    with session_scope() as session:
+        if session.get(Account, account_id) is None:
+            typer.echo(f"unknown account {account_id}", err=True)
+            raise typer.Exit(1)
+    settings = get_settings()
+    typer.echo(make_link(settings, account_id))
+    typer.echo(f"(valid for {settings.chat_link_ttl_minutes} minutes)", err=True)
+
+
+def _api(method: str, path: str) -> dict:
+    """Ask the running gateway (outbound contact needs Rasa, so the stack must be up)."""
+    import httpx
+
+    settings = get_settings()
+    if not settings.api_token:
+        typer.echo("set REMINDERBOT_API_TOKEN to the token `make run` printed", err=True)
+        raise typer.Exit(2)
+    try:
+        response = httpx.request(
+            method,
+            settings.gateway_url + path,
+            timeout=120,
+            headers={"Authorization": f"Bearer {settings.api_token}"},
+        )
+    except httpx.HTTPError as exc:
+        typer.echo(f"the gateway is not reachable at {settings.gateway_url}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    body = response.json()
+    if response.status_code >= 400:
+        detail = body.get("detail", body)
+        typer.echo(f"refused ({response.status_code}): {detail}", err=True)
+        raise typer.Exit(1)
+    return body
+
+
+@app.command()
+def sms(account_id: str) -> None:
+    """Send the reminder text to an account (the contact gate decides first)."""
+    body = _api("POST", f"/api/accounts/{account_id}/sms")
+    typer.echo(
+        f"sent: conversation {body['conversation_id']}, messages "
+        f"{', '.join(body['message_sids'])}"
+    )
 
 
 @app.command()

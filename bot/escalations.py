@@ -7,10 +7,12 @@ work: each entry goes to exactly one consumer (XREADGROUP), is acknowledged only
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.ledger.models import Escalation, new_id, utcnow
@@ -98,8 +100,19 @@ class EscalationQueue:
         row.stream_id = self.redis.xadd(self.stream, fields, maxlen=MAXLEN, approximate=True)
         if isinstance(row.stream_id, bytes):
             row.stream_id = row.stream_id.decode()
-        self.redis.publish(f"{self.stream}:events", escalation_id)
+        self.announce(session, escalation_id)
         return escalation_id
+
+    def announce(self, session: Session, escalation_id: str) -> None:
+        """Tell connected consoles that this escalation changed, once the change is committed
+        (a console that reloads on the event must find it). Best effort: the ledger and the
+        stream are the record, this only drives the live view."""
+
+        def publish(_session) -> None:
+            with contextlib.suppress(redis.RedisError):
+                self.redis.publish(f"{self.stream}:events", escalation_id)
+
+        event.listen(session, "after_commit", publish, once=True)
 
     def claim_next(
         self, session: Session, consumer: str, *, block_ms: int | None = None
@@ -127,6 +140,7 @@ class EscalationQueue:
         # later finds the row claimed and drops it.
         if row.stream_id:
             self.redis.xack(self.stream, GROUP, row.stream_id)
+        self.announce(session, escalation_id)
         return Claim(escalation_id, row.stream_id or "", row.reason, row.account_id)
 
     def release_idle(self, session: Session, *, idle_ms: int) -> list[str]:
@@ -201,6 +215,7 @@ class EscalationQueue:
         )
         session.flush()
         self.redis.xack(self.stream, GROUP, row.stream_id)
+        self.announce(session, escalation_id)
 
     def release(self, session: Session, escalation_id: str, consumer: str) -> None:
         """Hand a claimed escalation back to the queue for another agent."""
@@ -221,6 +236,7 @@ class EscalationQueue:
         new_stream_id = _text(self.redis.xadd(self.stream, fields, maxlen=MAXLEN, approximate=True))
         self.redis.xack(self.stream, GROUP, row.stream_id)
         row.stream_id = new_stream_id
+        self.announce(session, escalation_id)
 
     def pending_count(self) -> int:
         self.ensure_group()

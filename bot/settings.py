@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Used only when no TWILIO_AUTH_TOKEN is set and the built-in simulator is the carrier: the same
 # signature checks then run in the sandbox as in production.
 SANDBOX_TWILIO_AUTH_TOKEN = "sandbox-auth-token-not-secret"  # noqa: S105
+SANDBOX_ACCOUNT_SID = "AC" + "0" * 32
 
 
 class Settings(BaseSettings):
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
     twilio_auth_token: str = Field(SANDBOX_TWILIO_AUTH_TOKEN, env="TWILIO_AUTH_TOKEN")
     twilio_from_number: str = Field("+15550100000", env="TWILIO_FROM_NUMBER")
     public_base_url: str | None = Field(None, env="PUBLIC_BASE_URL")
+    # Where the Twilio REST API is; unset with no account SID: the built-in simulator.
+    twilio_api_base: str | None = Field(None, env="TWILIO_API_BASE")
+    twilio_sim_port: int = Field(8099, env="TWILIO_SIM_PORT")
+    chat_link_ttl_minutes: int = Field(60 * 24, env="CHAT_LINK_TTL_MINUTES")
+    secret_key: str | None = Field(None, env="REMINDERBOT_SECRET_KEY")
 
     escalation_stream: str = Field("escalations", env="ESCALATION_STREAM")
     escalation_claim_idle_ms: int = Field(15 * 60 * 1000, env="ESCALATION_CLAIM_IDLE_MS")
@@ -83,6 +89,21 @@ class Settings(BaseSettings):
     @property
     def uses_simulator(self) -> bool:
         return not self.twilio_account_sid
+
+    @property
+    def effective_twilio_sid(self) -> str:
+        return self.twilio_account_sid or SANDBOX_ACCOUNT_SID
+
+    @property
+    def effective_twilio_api_base(self) -> str | None:
+        """None means the real Twilio API."""
+        if self.twilio_api_base:
+            return self.twilio_api_base
+        return f"http://127.0.0.1:{self.twilio_sim_port}" if self.uses_simulator else None
+
+    @property
+    def effective_public_base_url(self) -> str:
+        return (self.public_base_url or self.gateway_url).rstrip("/")
 
 
 @lru_cache

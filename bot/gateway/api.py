@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from bot.account_view import account_record, escalation_json
@@ -13,6 +13,7 @@ from bot.escalations import NotClaimable
 from bot.gateway.deps import Authorized, ConversationsDep, QueueDep
 from bot.ledger.db import session_scope
 from bot.ledger.models import Escalation
+from bot.outreach import ContactDenied
 from bot.turns import AccountNotFound, ConversationEnded, ConversationNotFound
 
 router = APIRouter(prefix="/api", dependencies=[Authorized], tags=["text API"])
@@ -66,6 +67,25 @@ async def post_message(
     except ConversationEnded:
         raise HTTPException(409, "this conversation has ended") from None
     return {"messages": [{"text": t} for t in reply.messages], "ended": reply.ended}
+
+
+@router.post("/accounts/{account_id}/sms", status_code=201)
+async def send_sms(account_id: str, request: Request):
+    """Send the reminder text (the contact gate decides first)."""
+    try:
+        sent = await request.app.state.outreach.send_sms_reminder(account_id)
+    except AccountNotFound:
+        raise HTTPException(404, f"unknown account {account_id}") from None
+    except ContactDenied as denied:
+        raise HTTPException(
+            409,
+            {
+                "error": "contact not allowed",
+                "reason": denied.decision.reason,
+                "detail": denied.decision.detail,
+            },
+        ) from None
+    return {"conversation_id": sent.conversation_id, "message_sids": sent.message_sids}
 
 
 @router.get("/accounts/{account_id}")

@@ -8,16 +8,27 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from bot.escalations import EscalationQueue
 from bot.gateway.api import router as api_router
+from bot.gateway.twilio_sms import router as sms_router
 from bot.ledger.db import engine_for
+from bot.outreach import Outreach
 from bot.rasa_client import RasaClient
 from bot.redis_client import redis_for
 from bot.settings import Settings, generate_api_token, get_settings
+from bot.sms import Bank as SmsBank
+from bot.sms import SmsChannel
 from bot.turns import Conversations
+from bot.web.chat import router as chat_router
+from bot.web.console import LoginRequired
+from bot.web.console import router as console_router
+from bot.web.live import ConsoleHub
+from bot.web.security import Sessions
+from bot.web.templating import WEB
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +42,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.queue = EscalationQueue(redis, settings.escalation_stream)
         app.state.rasa = RasaClient(settings.effective_rasa_url)
         app.state.conversations = Conversations(app.state.rasa, app.state.queue)
+        app.state.outreach = Outreach(settings, app.state.conversations)
+        app.state.sms = SmsChannel(
+            app.state.conversations, SmsBank(settings.bank_name, settings.bank_phone)
+        )
         app.state.http = httpx.AsyncClient(timeout=3)
+        app.state.sessions = Sessions(redis)
+        app.state.console_hub = ConsoleHub(
+            settings.effective_redis_url, f"{settings.escalation_stream}:events"
+        )
+        app.state.console_hub.start()
+        sweeper = asyncio.create_task(_release_idle_claims(app, settings))
         yield
+        sweeper.cancel()
+        await app.state.console_hub.stop()
         await app.state.rasa.aclose()
         await app.state.http.aclose()
 
@@ -42,6 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not settings.api_token:
         log.warning("REMINDERBOT_API_TOKEN is unset: a one-off token was generated")
     app.include_router(api_router)
+    app.include_router(sms_router)
+    app.include_router(chat_router)
+    app.include_router(console_router)
+    app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request, exc):
+        return RedirectResponse("/console/login", status_code=303)
 
     @app.get("/health", tags=["health"])
     async def health():
@@ -59,6 +90,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     return app
+
+
+async def _release_idle_claims(app: FastAPI, settings: Settings) -> None:
+    """A case claimed and left idle beyond the timeout goes back to the queue."""
+    from bot.ledger.db import session_scope
+
+    def sweep():
+        with session_scope() as session:
+            return app.state.queue.release_idle(session, idle_ms=settings.escalation_claim_idle_ms)
+
+    while True:
+        await asyncio.sleep(min(30.0, settings.escalation_claim_idle_ms / 4000))
+        try:
+            released = await asyncio.to_thread(sweep)
+            if released:
+                log.info("released %d idle claims", len(released))
+        except Exception as exc:  # noqa: BLE001 - the sweeper must keep running
+            log.warning("idle-claim sweep failed: %s", exc)
 
 
 def _db_ping(url: str) -> bool:

@@ -1,0 +1,1 @@
+"""Pages for people: the customer's web chat and the agents' console."""

@@ -1,0 +1,144 @@
+"""What the console shows, read from the ledger (plain functions, no web types)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func
+
+from bot.account_view import escalation_json
+from bot.ledger import models as m
+
+CASE_RECORDS = (
+    (
+        "promises",
+        m.Promise,
+        lambda r: f"Promise to pay {r.amount} {r.currency} by {r.due_date}" f" ({r.status})",
+    ),
+    (
+        "instalment_requests",
+        m.InstalmentRequest,
+        lambda r: f"Instalment plan: {r.months} x {r.monthly_amount} {r.currency}, first "
+        f"{r.first_due_date} ({r.status})",
+    ),
+    ("disputes", m.Dispute, lambda r: f"Dispute: {r.text}"),
+    ("already_paid_claims", m.AlreadyPaidClaim, lambda r: f"Says already paid: {r.details}"),
+    ("hardship_notes", m.HardshipNote, lambda r: f"Hardship: {r.text}"),
+    (
+        "callbacks",
+        m.CallbackRequest,
+        lambda r: "Callback requested for "
+        + (f"{r.callback_at:%Y-%m-%d %H:%M} UTC" if r.callback_at else "an unknown time")
+        + f" ({r.requested_text})",
+    ),
+    ("opt_outs", m.OptOut, lambda r: f"Opted out of {r.channel}"),
+)
+
+
+def _waited_s(row: m.Escalation, now: datetime) -> int:
+    return int(((row.claimed_at or now) - row.created_at).total_seconds())
+
+
+def queue(session, *, now: datetime | None = None) -> list[dict]:
+    """Open and claimed escalations, most urgent first, then longest waiting."""
+    now = now or datetime.now(timezone.utc)
+    rows = (
+        session.query(m.Escalation, m.Account)
+        .join(m.Account, m.Account.account_id == m.Escalation.account_id)
+        .filter(m.Escalation.status.in_(("open", "claimed")))
+        .order_by(m.Escalation.priority, m.Escalation.created_at)
+        .limit(500)
+        .all()
+    )
+    out = []
+    for escalation, account in rows:
+        conversation = (
+            session.get(m.Conversation, escalation.conversation_id)
+            if escalation.conversation_id
+            else None
+        )
+        out.append(
+            {
+                **escalation_json(escalation),
+                "customer_name": account.customer_name,
+                "balance": str(account.balance),
+                "currency": account.currency,
+                "days_past_due": account.days_past_due,
+                "channel": conversation.channel if conversation else None,
+                "waiting_s": int((now - escalation.created_at).total_seconds()),
+            }
+        )
+    return out
+
+
+def case(session, escalation_id: str) -> dict | None:
+    escalation = session.get(m.Escalation, escalation_id)
+    if escalation is None:
+        return None
+    account = session.get(m.Account, escalation.account_id)
+    transcript, captured = [], []
+    if escalation.conversation_id:
+        transcript = [
+            {"speaker": t.speaker, "text": t.text, "at": t.at}
+            for t in session.query(m.Turn)
+            .filter(m.Turn.conversation_id == escalation.conversation_id)
+            .order_by(m.Turn.id)
+        ]
+        for _name, model, describe in CASE_RECORDS:
+            for row in session.query(model).filter(
+                model.conversation_id == escalation.conversation_id
+            ):
+                captured.append(describe(row))
+    return {
+        "escalation": escalation_json(escalation),
+        "account": account,
+        "transcript": transcript,
+        "captured": captured,
+    }
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def supervisor(session, *, now: datetime | None = None) -> dict:
+    now = now or datetime.now(timezone.utc)
+    counts: dict[str, dict[str, int]] = {}
+    for reason, status, n in session.query(
+        m.Escalation.reason, m.Escalation.status, func.count(m.Escalation.id)
+    ).group_by(m.Escalation.reason, m.Escalation.status):
+        counts.setdefault(reason, {"open": 0, "claimed": 0, "resolved": 0})[status] = n
+    waits = [_waited_s(e, now) for e in session.query(m.Escalation).all()]
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    load = []
+    for agent in session.query(m.Agent).filter(m.Agent.active.is_(True)).order_by(m.Agent.username):
+        claimed = (
+            session.query(func.count(m.Escalation.id))
+            .filter(m.Escalation.claimed_by == agent.username, m.Escalation.status == "claimed")
+            .scalar()
+        )
+        resolved = (
+            session.query(func.count(m.Escalation.id))
+            .filter(
+                m.Escalation.claimed_by == agent.username,
+                m.Escalation.status == "resolved",
+                m.Escalation.resolved_at >= midnight,
+            )
+            .scalar()
+        )
+        load.append(
+            {
+                "username": agent.username,
+                "name": agent.display_name,
+                "claimed": claimed,
+                "resolved_today": resolved,
+            }
+        )
+    return {
+        "counts": dict(sorted(counts.items())),
+        "waiting": {f"p{int(q * 100)}": percentile(waits, q) for q in (0.5, 0.9, 0.95)},
+        "load": load,
+    }
