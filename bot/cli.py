@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from bot.cli_analytics import audit_app, history_app, payments_app, report, score_app
 from bot.settings import ROOT, generate_api_token, get_settings
 
 app = typer.Typer(help="Collections reminder bot.", no_args_is_help=True)
@@ -14,6 +15,11 @@ accounts_app = typer.Typer(help="The account portfolio.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 agents_app = typer.Typer(help="Console agents and supervisors.", no_args_is_help=True)
 app.add_typer(agents_app, name="agents")
+app.add_typer(payments_app, name="payments")
+app.add_typer(audit_app, name="audit")
+app.add_typer(score_app, name="score")
+app.add_typer(history_app, name="history")
+app.command("report")(report)
 
 DEMO_PORTFOLIO = ROOT / "bot" / "demo" / "portfolio.csv"
 

@@ -265,3 +265,69 @@ class Agent(Base):
     role = Column(String(16), nullable=False, default="agent")  # agent | supervisor
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One link of the tamper-evident audit chain (see bot/audit.py); never updated."""
+
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    seq = Column(Integer, nullable=False, unique=True)
+    at = Column(UTCDateTime, nullable=False, index=True)
+    kind = Column(String(32), nullable=False, index=True)
+    # No foreign key: the trail must outlive the account it speaks about.
+    account_id = Column(String(64), index=True)
+    actor = Column(String(64), nullable=False)
+    data = Column(Text, nullable=False)  # canonical JSON
+    prev_hash = Column(String(64), nullable=False)
+    hash = Column(String(64), nullable=False)
+
+
+class AuditHead(Base):
+    """The one row that says how long the chain is and how it ends; appends serialise on it."""
+
+    __tablename__ = "audit_head"
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    seq = Column(Integer, nullable=False)
+    hash = Column(String(64), nullable=False)
+
+
+class AuditAnchor(Base):
+    """Where the chain starts after a retention purge: the last purged entry's seq and hash."""
+
+    __tablename__ = "audit_anchor"
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    seq = Column(Integer, nullable=False)
+    hash = Column(String(64), nullable=False)
+    purged_at = Column(UTCDateTime, nullable=False)
+
+
+class Payment(Base):
+    """A payment the bank received; the id gives the order in which it was applied."""
+
+    __tablename__ = "payments"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    account_id = _account_fk()
+    amount = Column(Money, nullable=False)
+    currency = Column(String(3), nullable=False)
+    paid_on = Column(Date, nullable=False, index=True)
+    # The account as it stood just before this payment: lets analytics see the past without
+    # leaking what came after.
+    balance_before = Column(Money, nullable=False)
+    minimum_due_before = Column(Money, nullable=False)
+    batch = Column(String(64), nullable=False, index=True)  # sha256 of the imported file
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class FollowUp(Base):
+    """A reminder the campaign owes a customer, e.g. after a broken promise."""
+
+    __tablename__ = "follow_ups"
+    id = Column(String(32), primary_key=True, default=new_id)
+    account_id = _account_fk()
+    promise_id = Column(String(32), ForeignKey("promises.id"), index=True)
+    due_at = Column(UTCDateTime, nullable=False, index=True)
+    channel = Column(String(16), nullable=False, default="sms")
+    reason = Column(String(32), nullable=False)
+    status = Column(String(16), nullable=False, default="scheduled")  # scheduled|done|cancelled
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)

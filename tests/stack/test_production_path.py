@@ -6,7 +6,7 @@ import uuid
 import pytest
 import redis
 
-from tests.stack.conftest import Conversation, start_stack
+from tests.stack.conftest import Conversation, start_stack, stop_stack
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +18,7 @@ def production(tmp_path_factory, server_redis_url, postgres_url):
         escalation_stream=f"escalations-{uuid.uuid4().hex[:8]}",
     )
     yield running
-    running.api.close()
-    running.stack.stop()
+    stop_stack(running)
     redis.Redis.from_url(server_redis_url).delete(running.settings.escalation_stream)
 
 

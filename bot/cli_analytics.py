@@ -1,0 +1,279 @@
+"""Operator commands for payments, the audit trail, propensity scores, KPIs and demo history.
+
+Typer apps for `bot/cli.py` to mount (``app.add_typer(payments_app, name="payments")`` and so on;
+``app.command("report")(report)``). Every command works on the default ledger
+(`bot.settings.get_settings().sql_url`) and brings its schema up to date first.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import typer
+
+from bot.settings import get_settings
+
+payments_app = typer.Typer(help="Payments received and promise settlement.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+score_app = typer.Typer(help="Propensity-to-pay model.", no_args_is_help=True)
+history_app = typer.Typer(help="Synthetic collection history for demos.", no_args_is_help=True)
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def _date(value: str | None, option: str, default: date) -> date:
+    if value is None:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"a date as YYYY-MM-DD (got {value!r})", param_hint=option
+        ) from None
+
+
+def _ready() -> None:
+    from bot.ledger.db import migrate
+
+    migrate()
+
+
+def model_path() -> Path:
+    """Where `score train` keeps the model: under the settings' var_dir."""
+    return get_settings().var_dir / "propensity" / "propensity.joblib"
+
+
+@payments_app.command("import")
+def import_payments(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False),
+    today: str | None = typer.Option(None, help="Settle as of this day, YYYY-MM-DD (UTC today)."),
+    grace_days: int = typer.Option(3, min=0, help="Days a payment may arrive after the due date."),
+) -> None:
+    """Import a payment file (account_id, amount, currency, paid_on), then settle promises."""
+    from bot.accounts import ImportFailed
+    from bot.payments import import_payments as do_import
+
+    day = _date(today, "--today", _today())
+    _ready()
+    try:
+        summary, settled = do_import(path, today=day, grace_days=grace_days)
+    except ImportFailed as failed:
+        for error in failed.errors:
+            typer.echo(error, err=True)
+        typer.echo(f"nothing imported: {len(failed.errors)} error(s) in {path}", err=True)
+        raise typer.Exit(1) from None
+    money = ", ".join(
+        f"{cur} {amount}" for cur, amount in sorted(summary.total_by_currency.items())
+    )
+    typer.echo(f"imported {summary.payments} payment(s) from {path}: {money}")
+    typer.echo(f"paid in full: {summary.paid_in_full}")
+    typer.echo(
+        f"promises kept: {settled.kept}, broken: {settled.broken}; "
+        f"follow-ups scheduled: {settled.follow_ups}"
+    )
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole chain; exit 1 and name the first bad entry if it was tampered with."""
+    from bot import audit
+    from bot.ledger.db import session_scope
+
+    _ready()
+    with session_scope() as session:
+        verdict = audit.verify(session)
+    if verdict.ok:
+        typer.echo(
+            f"audit trail OK: {verdict.checked} entries checked "
+            f"(head seq {verdict.head_seq}, hash {verdict.head_hash})"
+        )
+        return
+    typer.echo(
+        f"audit trail BROKEN at seq {verdict.first_bad_seq}: {verdict.problem} "
+        f"({verdict.checked} entries verified before it)",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+@audit_app.command("purge")
+def audit_purge(
+    before: str = typer.Option(..., help="Remove entries written before this day (UTC)."),
+) -> None:
+    """Retention purge of the oldest entries; what remains still verifies."""
+    from bot import audit
+    from bot.ledger.db import session_scope
+
+    cut = datetime.combine(_date(before, "--before", _today()), datetime.min.time(), timezone.utc)
+    _ready()
+    try:
+        with session_scope() as session:
+            purged = audit.purge(session, before=cut, actor="cli")
+    except audit.AuditTampered as exc:
+        typer.echo(f"nothing purged: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"purged {purged} audit entries written before {cut.date()}")
+
+
+@score_app.command("train")
+def score_train(
+    reference: str | None = typer.Option(
+        None, help="Reference date YYYY-MM-DD (default: 30 days ago, UTC)."
+    ),
+    seed: int = typer.Option(0, help="Seed for the held-out split and the model."),
+    algorithm: str = typer.Option("logistic", help="logistic | gradient_boosting"),
+) -> None:
+    """Train the propensity-to-pay model, print its held-out AUC and save it."""
+    from bot import propensity
+    from bot.ledger.db import session_scope
+
+    ref = _date(reference, "--reference", _today() - timedelta(days=propensity.OUTCOME_DAYS))
+    _ready()
+    try:
+        with session_scope() as session:
+            model = propensity.train(session, reference=ref, seed=seed, algorithm=algorithm)
+    except ValueError as exc:
+        typer.echo(f"cannot train: {exc}", err=True)
+        raise typer.Exit(1) from None
+    path = propensity.save(model, model_path())
+    typer.echo(
+        f"AUC {model.auc:.3f} on {model.n_test} held-out accounts "
+        f"({model.n_train} trained on, {model.positive_rate:.1%} paid within "
+        f"{propensity.OUTCOME_DAYS} days of {ref})"
+    )
+    typer.echo(f"saved {path}")
+
+
+@score_app.command("rank")
+def score_rank(top: int = typer.Option(10, min=1, help="Accounts to show per segment.")) -> None:
+    """The accounts likeliest to pay, per segment, from the saved model."""
+    from sqlalchemy import select
+
+    from bot import propensity
+    from bot.ledger.db import session_scope
+    from bot.ledger.models import Account
+
+    path = model_path()
+    if not path.exists():
+        typer.echo(f"no model at {path}: run `score train` first", err=True)
+        raise typer.Exit(1)
+    model = propensity.load(path)
+    _ready()
+    with session_scope() as session:
+        ids = session.scalars(select(Account.account_id).where(Account.paused_reason.is_(None)))
+        ranking = propensity.rank(session, model, list(ids))
+    for segment, items in ranking.items():
+        typer.echo(f"{segment}:")
+        for account_id, probability in items[:top]:
+            typer.echo(f"  {account_id}  {probability:.3f}")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def report(
+    start: str | None = typer.Option(None, help="First day, YYYY-MM-DD UTC (default: end - 6)."),
+    end: str | None = typer.Option(None, help="Last day, YYYY-MM-DD UTC (default: today)."),
+    csv: Path | None = typer.Option(None, "--csv", help="Also write the figures to this CSV."),
+) -> None:
+    """KPIs per UTC day, channel and segment, with totals (definitions: bot/kpi.py)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot import kpi
+    from bot.ledger.db import session_scope
+
+    last = _date(end, "--end", _today())
+    first = _date(start, "--start", last - timedelta(days=6))
+    if first > last:
+        raise typer.BadParameter("--start is after --end", param_hint="--start")
+    _ready()
+    with session_scope() as session:
+        rows = kpi.kpis(session, start=first, end=last)
+    table = Table(title=f"Collection KPIs {first} to {last} (UTC days)")
+    for heading in (
+        "day",
+        "channel",
+        "segment",
+        "attempts",
+        "contacts",
+        "contact %",
+        "RPC",
+        "RPC %",
+        "promises",
+        "promise %",
+        "kept %",
+        "instalments",
+        "escalations",
+        "opt-outs",
+        "AHT s",
+    ):
+        table.add_column(
+            heading, justify="left" if heading in ("day", "channel", "segment") else "right"
+        )
+
+    def cells(r: kpi.KpiRow) -> list[str]:
+        return [
+            "total" if r.day is None else r.day.isoformat(),
+            r.channel,
+            r.segment,
+            str(r.attempts),
+            str(r.contacts),
+            _pct(r.contact_rate),
+            str(r.rpc),
+            _pct(r.rpc_rate),
+            str(r.promises),
+            _pct(r.promise_rate),
+            _pct(r.promise_kept_rate),
+            str(r.instalment_requests),
+            str(r.escalations_total),
+            str(r.opt_outs),
+            "-" if r.avg_handle_seconds is None else f"{r.avg_handle_seconds:.0f}",
+        ]
+
+    for r in rows:
+        table.add_row(*cells(r))
+    total = kpi.totals(rows)
+    table.add_row(*cells(total), style="bold", end_section=True)
+    console = Console()
+    if not console.is_terminal:
+        console.width = 200  # piped to a file or a log: do not squeeze 15 columns into 80
+    console.print(table)
+    if total.escalations:
+        console.print(
+            "escalations by reason: "
+            + ", ".join(f"{reason} {n}" for reason, n in total.escalations.items())
+        )
+    if csv is not None:
+        kpi.write_csv(rows, csv)
+        console.print(f"wrote {csv}")
+
+
+@history_app.command("generate")
+def history_generate(
+    accounts: int = typer.Option(1000, min=1, help="How many synthetic accounts."),
+    days: int = typer.Option(60, min=1, help="How many days of history."),
+    seed: int = typer.Option(0, help="Same seed, same history."),
+    start: str | None = typer.Option(None, help="First day, YYYY-MM-DD (default: days ago)."),
+) -> None:
+    """Write a synthetic portfolio and its contact and payment history into the ledger."""
+    from bot import history
+    from bot.ledger.db import session_scope
+
+    first = _date(start, "--start", _today() - timedelta(days=days))
+    _ready()
+    try:
+        with session_scope() as session:
+            summary = history.generate(
+                session, accounts=accounts, days=days, seed=seed, start=first
+            )
+    except ValueError as exc:
+        typer.echo(f"nothing generated: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"generated {days} days from {first} (seed {seed}):")
+    for name, value in vars(summary).items():
+        typer.echo(f"  {name.replace('_', ' ')}: {value}")
