@@ -25,7 +25,18 @@ def _dispatch(dispatcher: CollectingDispatcher, outcome: engine.Outcome) -> list
         dispatcher.utter_message(text=text)
     # The gateway reads this to end the conversation and to redact verification answers.
     dispatcher.utter_message(
-        json_message={"meta": {"ended": outcome.ended, "redact": outcome.redact_customer_text}}
+        json_message={
+            "meta": {
+                "ended": outcome.ended,
+                "redact": outcome.redact_customer_text,
+                # Voice uses these to choose a recognition grammar and keypad options.
+                "awaiting": outcome.state.get("awaiting"),
+                "misunderstood": outcome.state.get("misunderstood", 0),
+                "escalations": [
+                    e.data["reason"] for e in outcome.effects if e.kind == "escalation"
+                ],
+            }
+        }
     )
     return [SlotSet("dialogue_state", outcome.state)]
 

@@ -140,6 +140,7 @@ class EscalationQueue:
         # later finds the row claimed and drops it.
         if row.stream_id:
             self.redis.xack(self.stream, GROUP, row.stream_id)
+        _audit(session, row, consumer, "claim")
         self.announce(session, escalation_id)
         return Claim(escalation_id, row.stream_id or "", row.reason, row.account_id)
 
@@ -215,6 +216,7 @@ class EscalationQueue:
         )
         session.flush()
         self.redis.xack(self.stream, GROUP, row.stream_id)
+        _audit(session, row, consumer, "resolve", disposition=disposition)
         self.announce(session, escalation_id)
 
     def release(self, session: Session, escalation_id: str, consumer: str) -> None:
@@ -236,11 +238,24 @@ class EscalationQueue:
         new_stream_id = _text(self.redis.xadd(self.stream, fields, maxlen=MAXLEN, approximate=True))
         self.redis.xack(self.stream, GROUP, row.stream_id)
         row.stream_id = new_stream_id
+        _audit(session, row, consumer, "release")
         self.announce(session, escalation_id)
 
     def pending_count(self) -> int:
         self.ensure_group()
         return int(self.redis.xpending(self.stream, GROUP)["pending"])
+
+
+def _audit(session: Session, row: Escalation, agent: str, action: str, **extra) -> None:
+    from bot import audit
+
+    audit.append(
+        session,
+        kind="agent_action",
+        account_id=row.account_id,
+        actor=agent,
+        data={"escalation_id": row.id, "action": action, "reason": row.reason, **extra},
+    )
 
 
 def _text(value) -> str:

@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     # Where the Twilio REST API is; unset with no account SID: the built-in simulator.
     twilio_api_base: str | None = Field(None, env="TWILIO_API_BASE")
     twilio_sim_port: int = Field(8099, env="TWILIO_SIM_PORT")
+    # Voice: the Vosk model (an English small model in production; `make models` fetches one),
+    # the words that mean yes / no in grammar-mode turns, the TTS voice, and the agent line.
+    vosk_model_path: Path | None = Field(None, env="VOSK_MODEL_PATH")
+    voice_yes_words: str = Field("yes,yeah,yep,correct,sure,that's right", env="VOICE_YES_WORDS")
+    voice_no_words: str = Field("no,nope,not really", env="VOICE_NO_WORDS")
+    tts_voice: str = Field("en-us", env="TTS_VOICE")
+    voice_silence_s: float = Field(6.0, env="VOICE_SILENCE_S")
+    agent_line_number: str | None = Field(None, env="AGENT_LINE_NUMBER")
+    agent_line_hours: str = Field("09:00-18:00", env="AGENT_LINE_HOURS")
+    agent_line_timezone: str = Field("America/New_York", env="AGENT_LINE_TIMEZONE")
+    agent_line_days: str = Field("0-4", env="AGENT_LINE_DAYS")  # Monday=0 ... Sunday=6
     chat_link_ttl_minutes: int = Field(60 * 24, env="CHAT_LINK_TTL_MINUTES")
     secret_key: str | None = Field(None, env="REMINDERBOT_SECRET_KEY")
 
@@ -100,6 +111,14 @@ class Settings(BaseSettings):
         if self.twilio_api_base:
             return self.twilio_api_base
         return f"http://127.0.0.1:{self.twilio_sim_port}" if self.uses_simulator else None
+
+    @property
+    def default_vosk_model(self) -> Path:
+        return self.var_dir / "models" / "vosk-model-small-en-us-0.15"
+
+    @property
+    def effective_vosk_model_path(self) -> Path:
+        return self.vosk_model_path or self.default_vosk_model
 
     @property
     def effective_public_base_url(self) -> str:

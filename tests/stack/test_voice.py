@@ -1,0 +1,180 @@
+"""Whole calls through the Twilio simulator: the real media path (mu-law frames, VAD, the real
+Vosk recogniser on the Korean model, espeak-ng speech through pyttsx3), real Rasa and actions."""
+
+import uuid
+
+import httpx
+
+from bot.ledger.db import session_scope
+from bot.ledger.models import ContactAttempt
+from telephony.signatures import sign
+from telephony.twilio_sim.scenario import (
+    BargeIn,
+    CallScenario,
+    Dtmf,
+    Hangup,
+    Say,
+    Silence,
+    WaitForBot,
+)
+from tests.stack.conftest import add_account
+
+FAST = 4.0  # the simulated line plays audio 4x faster than real time
+
+
+def call(running, account, scenario) -> tuple[str, object]:
+    carrier = running.carrier
+    carrier.sim.expect_call(account["phone"], scenario)
+    response = running.api.post(f"/api/accounts/{account['account_id']}/calls")
+    assert response.status_code == 201, response.text
+    sid = response.json()["call_sid"]
+    finished = carrier.run(carrier.sim.wait_for_call(sid, timeout=240), timeout=260)
+    return sid, finished
+
+
+def attempt(running, sid) -> ContactAttempt:
+    with session_scope(running.sql_url) as session:
+        return session.query(ContactAttempt).filter_by(provider_sid=sid).one()
+
+
+def transcript_of(running, account) -> list[dict]:
+    return running.api.get(f"/api/accounts/{account['account_id']}").json()
+
+
+def test_promise_by_keypad_after_dtmf_verification(running, tmp_path):
+    account = add_account(running, tmp_path, verification_last4="4321")
+    steps = [
+        WaitForBot(timeout_s=60),
+        Say("네", voice="ko"),
+        WaitForBot(timeout_s=60),
+        Dtmf("4321"),
+        WaitForBot(timeout_s=90),
+        Dtmf("1"),
+        WaitForBot(timeout_s=60),
+        Dtmf("1"),
+        WaitForBot(timeout_s=60),
+        Dtmf("2"),
+        WaitForBot(timeout_s=60),
+    ]
+    sid, finished = call(
+        running, account, CallScenario(answered_by="human", steps=steps, speed=FAST)
+    )
+    record = transcript_of(running, account)
+    [promise] = record["promises"]
+    assert (promise["amount"], promise["channel"]) == ("50.00", "voice")
+    done = attempt(running, sid)
+    assert done.disposition == "promise_to_pay" and done.status == "completed"
+    assert done.answered_by == "human"
+    # Every bot utterance was followed by a mark the caller echoed after playing it.
+    stream = finished.stream
+    assert stream.marks and all(m.echoed_at is not None for m in stream.marks)
+    assert not stream.clears
+
+
+def test_answering_machine_gets_the_limited_content_voicemail(running, tmp_path):
+    account = add_account(running, tmp_path, customer_name="Mia Park")
+    sid, finished = call(
+        running,
+        account,
+        CallScenario(
+            answered_by="machine_end_beep", amd_delay_s=0.5, steps=[Silence(20_000)], speed=FAST
+        ),
+    )
+    said = " ".join(p.verb.text for p in finished.played if hasattr(p.verb, "text"))
+    assert "Mia" in said and "call us back" in said
+    assert not any(w in said.lower() for w in ("debt", "balance", "owe", "overdue", "collect"))
+    assert attempt(running, sid).disposition == "voicemail"
+
+
+def test_barge_in_clears_the_bots_audio(running, tmp_path):
+    account = add_account(running, tmp_path)
+    steps = [
+        BargeIn(text="네 네 네 네 네", voice="ko", after_ms=300, timeout_s=60),
+        WaitForBot(timeout_s=60),
+        Hangup(),
+    ]
+    _, finished = call(running, account, CallScenario(answered_by="human", steps=steps, speed=FAST))
+    assert finished.stream.clears, "caller speech over the bot must send a clear"
+
+
+def test_silence_is_reprompted_twice_then_the_call_ends(running, tmp_path):
+    account = add_account(running, tmp_path)
+    sid, finished = call(
+        running,
+        account,
+        CallScenario(answered_by="human", steps=[Silence(60_000)], speed=FAST, max_duration_s=120),
+    )
+    record = transcript_of(running, account)
+    [contact] = [c for c in record["contacts"] if c["channel"] == "voice"]
+    assert contact["disposition"] == "no_response"
+    utterances = finished.stream.utterances
+    assert len(utterances) >= 4  # opening + hint, two re-prompts, the goodbye
+
+
+def test_asking_for_a_person_transfers_the_live_call(running, tmp_path):
+    account = add_account(running, tmp_path, verification_last4="5555")
+    steps = [
+        WaitForBot(timeout_s=60),
+        Dtmf("1"),
+        WaitForBot(timeout_s=60),
+        Dtmf("5555"),
+        WaitForBot(timeout_s=90),
+        Dtmf("3"),
+        Silence(5_000),
+    ]
+    _, finished = call(running, account, CallScenario(answered_by="human", steps=steps, speed=FAST))
+    assert finished.transfers == ["+15550109999"]
+    reasons = [e["reason"] for e in transcript_of(running, account)["escalations"]]
+    assert reasons == ["customer_request"]
+
+
+def test_forged_voice_webhook_is_refused(running):
+    url = running.settings.gateway_url + "/twilio/voice"
+    params = {
+        "CallSid": "CA" + uuid.uuid4().hex,
+        "From": "+14155550101",
+        "To": "+1555",
+        "Direction": "inbound",
+    }
+    bad = sign(url, params, "wrong-token")
+    assert httpx.post(url, data=params, headers={"X-Twilio-Signature": bad}).status_code == 403
+
+
+def test_duplicate_status_callbacks_count_once(running, tmp_path):
+    account = add_account(running, tmp_path)
+    running.carrier.sim.duplicate_callbacks = True
+    try:
+        sid, _ = call(running, account, CallScenario(outcome="busy", speed=FAST))
+    finally:
+        running.carrier.sim.duplicate_callbacks = False
+    assert attempt(running, sid).status == "busy"
+    with session_scope(running.sql_url) as session:
+        from bot.ledger.models import ProcessedEvent
+
+        keys = [
+            e.key
+            for e in session.query(ProcessedEvent).filter_by(kind="call_status")
+            if e.key.startswith(sid)
+        ]
+    assert sorted(keys) == sorted(set(keys)) and f"{sid}:busy" in keys
+    posted = [
+        d
+        for d in running.carrier.sim.deliveries
+        if d.params.get("CallSid") == sid and d.params.get("CallStatus") == "busy"
+    ]
+    assert len(posted) == 2  # Twilio sent it twice; the ledger counted it once
+
+
+def test_inbound_call_from_an_unknown_number_hears_nothing_about_a_debt(running):
+    carrier = running.carrier
+    finished = carrier.run(
+        carrier.sim.inbound_call(
+            "+15005550006",
+            running.settings.twilio_from_number,
+            CallScenario(steps=[Silence(1000)], speed=FAST),
+        )
+    )
+    finished = carrier.run(carrier.sim.wait_for_call(finished.sid, timeout=60))
+    said = " ".join(p.verb.text for p in finished.played if hasattr(p.verb, "text")).lower()
+    assert "couldn't match this number" in said
+    assert not any(w in said for w in ("debt", "balance", "owe", "overdue"))
