@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install install-dev train lint format bench clean
+.PHONY: run test install install-dev train models lint format bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), sys.version' 2>/dev/null \
@@ -30,6 +30,10 @@ install-dev: $(VENV)/.installed-dev
 
 train: install
 	$(BIN)/reminderbot train
+
+# The English speech-recognition model for the voice channel (needs the internet once).
+models: install
+	$(BIN)/python -m bot.voice_models
 
 run: install
 	$(BIN)/reminderbot run

@@ -142,6 +142,102 @@ def sms(account_id: str) -> None:
 
 
 @app.command()
+def call(
+    account_id: str,
+    sandbox: bool = typer.Option(False, help="Script the simulated customer and watch the call."),
+    digits: str = typer.Option(
+        "",
+        help="With --sandbox: the keys the customer enters to "
+        "verify (the demo account's last 4 digits).",
+    ),
+) -> None:
+    """Place a reminder call (the contact gate decides first)."""
+    if sandbox:
+        _script_sandbox_caller(account_id, digits)
+    body = _api("POST", f"/api/accounts/{account_id}/calls")
+    typer.echo(f"calling: {body['call_sid']}")
+    if sandbox:
+        _watch_call(account_id, body["call_sid"])
+
+
+def _script_sandbox_caller(account_id: str, digits: str) -> None:
+    import httpx
+
+    from bot.ledger.db import session_scope
+    from bot.ledger.models import Account
+
+    settings = get_settings()
+    if not settings.uses_simulator:
+        typer.echo("--sandbox needs the built-in simulator (no TWILIO_ACCOUNT_SID)", err=True)
+        raise typer.Exit(2)
+    with session_scope() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            typer.echo(f"unknown account {account_id}", err=True)
+            raise typer.Exit(1)
+        phone = account.phone
+    wait = {"wait_for_bot_s": 90}
+    steps = [
+        wait,
+        {"say": "yes, speaking"},
+        wait,
+        {"dtmf": digits or "0000"},
+        wait,
+        {"dtmf": "1"},
+        wait,
+        {"dtmf": "1"},
+        wait,
+        {"dtmf": "2"},
+        wait,
+        {"hangup": True},
+    ]
+    httpx.post(
+        f"{settings.effective_twilio_api_base}/_sim/expect-call",
+        json={"to": phone, "steps": steps},
+        timeout=10,
+    ).raise_for_status()
+
+
+def _watch_call(account_id: str, call_sid: str) -> None:
+    """Print the conversation as it happens: the bot's words, the caller's, and timings."""
+    import time
+
+    import httpx
+
+    from bot.ledger.db import session_scope
+    from bot.ledger.models import ContactAttempt, Turn
+
+    settings = get_settings()
+    shown, started = 0, time.monotonic()
+    while True:
+        timeline = httpx.get(
+            f"{settings.effective_twilio_api_base}/_sim/calls/{call_sid}", timeout=10
+        ).json()
+        with session_scope() as session:
+            attempt = session.query(ContactAttempt).filter_by(provider_sid=call_sid).first()
+            turns = (
+                session.query(Turn)
+                .filter_by(conversation_id=attempt.conversation_id)
+                .order_by(Turn.id)
+                .all()
+                if attempt and attempt.conversation_id
+                else []
+            )
+            for turn in turns[shown:]:
+                who = "bot   " if turn.speaker == "bot" else "caller"
+                typer.echo(f"{time.monotonic() - started:6.1f}s {who} {turn.text}")
+            shown = len(turns)
+        if timeline["ended"]:
+            break
+        time.sleep(0.5)
+    latencies = timeline["response_latencies_s"]
+    typer.echo(
+        f"call {timeline['status']} ({timeline['answered_by']}); "
+        f"bot response latencies (s): {latencies}"
+    )
+
+
+@app.command()
 def serve(name: str = typer.Argument(..., help="redis | rasa | actions | gateway")) -> None:
     """Run one process of the stack in the foreground."""
     from bot.stack import child_env, process_commands

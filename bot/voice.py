@@ -14,7 +14,7 @@ from bot.ledger.db import session_scope
 from bot.ledger.models import Account, CallbackRequest, ContactAttempt, Conversation, utcnow
 from bot.outreach import ContactDenied, gate
 from bot.settings import Settings
-from bot.turns import Conversations
+from bot.turns import SAFE_REPLY, Conversations
 from bot.voice_menu import Menu, keypad_text, menu_for
 from telephony import twilio_client, twiml
 from telephony.call import Prompt, StreamStart
@@ -190,6 +190,20 @@ class VoiceCall:
             grammar=self._grammar(),
             max_digits=self.menu.max_digits if self.menu else 4,
         )
+
+    async def fail_safe(self) -> None:
+        """The media pipeline broke mid-call: say the safe message and queue the case."""
+        self.transferred = True  # the call is ended by the TwiML below, not by on_hangup
+        if self.conversation_id:
+            await asyncio.to_thread(
+                self.service.conversations.record_failure, self.conversation_id, None
+            )
+        try:
+            await twilio_client.redirect_call(
+                self.service.twilio, self.call_sid, twiml.say_and_hangup(SAFE_REPLY)
+            )
+        except Exception as exc:  # noqa: BLE001 - the line may already be gone
+            log.info("could not play the safe message on %s: %s", self.call_sid, exc)
 
     async def on_hangup(self) -> None:
         if not self.transferred:

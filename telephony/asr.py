@@ -79,6 +79,10 @@ class StreamingRecognizer:
             self._rec = vosk.KaldiRecognizer(model, float(sample_rate), spec)
 
     @property
+    def model(self) -> vosk.Model:
+        return self._model
+
+    @property
     def grammar(self) -> list[str] | None:
         return None if self._grammar is None else list(self._grammar)
 

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from telephony.asr import StreamingRecognizer
+from telephony.asr import StreamingRecognizer, unknown_words
 from telephony.audio import (
     FRAME_BYTES,
     Resampler,
@@ -246,7 +246,7 @@ class CallSession:
             self.max_digits = prompt.max_digits
             self.hangup_after_playback = prompt.hangup
             await asyncio.get_running_loop().run_in_executor(
-                self.asr_thread, self.recognizer.set_grammar, prompt.grammar
+                self.asr_thread, self._listen_for, prompt.grammar
             )
             for text in prompt.texts:
                 audio = await self.speaker.synthesize(text, voice=self.voice)
@@ -269,6 +269,16 @@ class CallSession:
                 )
             if not prompt.texts:
                 await self._after_playback()
+
+    def _listen_for(self, grammar: list[str] | None) -> None:
+        """Grammar mode with the phrases this model knows; free recognition if it knows none
+        (a grammar in another language than the model must not break the call)."""
+        if grammar:
+            missing = set(unknown_words(self.recognizer.model, grammar))
+            grammar = [p for p in grammar if not set(p.split()) & missing] or None
+            if missing:
+                log.warning("grammar words unknown to the model, left out: %s", sorted(missing))
+        self.recognizer.set_grammar(grammar)
 
     async def _after_playback(self) -> None:
         """Everything said has been heard: hang up if asked, else wait for the caller."""

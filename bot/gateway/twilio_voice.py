@@ -115,6 +115,11 @@ async def media_stream(websocket: WebSocket):
                     break
     except WebSocketDisconnect:
         pass
+    except Exception:
+        # The customer hears a safe message and a person gets the case; nothing is lost.
+        log.exception("voice pipeline failed on call %s", call_sid)
+        if session is not None:
+            await session.handler.fail_safe()
     finally:
         if session is not None:
             await session.close()

@@ -322,5 +322,8 @@ def create_sim_app(
 
     app = FastAPI(title="Twilio simulator", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(_router(sim))
+    from telephony.twilio_sim.control import control_router
+
+    app.include_router(control_router(sim))
     app.state.sim = sim
     return app
