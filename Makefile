@@ -53,7 +53,11 @@ test: install-dev lint train
 	$(BIN)/pytest
 
 bench: install-dev train
-	$(BIN)/python bench/chat_throughput.py
+	$(BIN)/python -m bench.chat_throughput
+	$(BIN)/python -m bench.escalation_latency
+	$(BIN)/python -m bench.voice_latency
+	$(BIN)/python -m bench.campaign_plan
+	$(BIN)/python -m bench.nlu_quality
 
 clean:
 	rm -rf var models results

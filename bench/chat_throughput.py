@@ -2,7 +2,7 @@
 the same model served by a bare `rasa run` (REST channel, in-memory tracker, same action server),
 in the same run. Prints messages/s, p50 and p95 for both and the ratio.
 
-    .venv/bin/python bench/chat_throughput.py --concurrency 8 --conversations 48
+    .venv/bin/python -m bench.chat_throughput --concurrency 8 --conversations 48
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """NLU quality: `rasa test nlu --cross-validation` on nlu_data/, printing intent and entity F1.
 
-    .venv/bin/python bench/nlu_quality.py --folds 3
+    .venv/bin/python -m bench.nlu_quality --folds 3
 
 Each fold trains a model (≈ 1.5 min on 2 cores). The figures go in docs/quality.md.
 """

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from bot.cli_analytics import audit_app, history_app, payments_app, report, score_app
+from bot.cli_campaign import campaign_app
 from bot.settings import ROOT, generate_api_token, get_settings
 
 app = typer.Typer(help="Collections reminder bot.", no_args_is_help=True)
@@ -19,6 +20,7 @@ app.add_typer(payments_app, name="payments")
 app.add_typer(audit_app, name="audit")
 app.add_typer(score_app, name="score")
 app.add_typer(history_app, name="history")
+app.add_typer(campaign_app, name="campaign")
 app.command("report")(report)
 
 DEMO_PORTFOLIO = ROOT / "bot" / "demo" / "portfolio.csv"

@@ -46,12 +46,20 @@ class CallRegistry:
         self.redis.hset(key, mapping={"account_id": account_id or "", "direction": direction})
         self.redis.expire(key, CALL_TTL_S)
 
+    def mark_redirected(self, call_sid: str) -> None:
+        """The call now runs other TwiML (voicemail, transfer, safe message): the media session
+        ending must not hang it up."""
+        self.redis.hset(f"voice:call:{call_sid}", "redirected", "1")
+
+    def redirected(self, call_sid: str) -> bool:
+        return self.redis.hget(f"voice:call:{call_sid}", "redirected") is not None
+
     def get(self, call_sid: str) -> KnownCall | None:
         data = self.redis.hgetall(f"voice:call:{call_sid}")
         if not data:
             return None
         d = {k.decode(): v.decode() for k, v in data.items()}
-        return KnownCall(d["account_id"] or None, d["direction"])
+        return KnownCall(d.get("account_id") or None, d.get("direction", "outbound"))
 
 
 def _ws_url(base: str) -> str:
@@ -146,6 +154,7 @@ class VoiceService:
             attempt = session.query(ContactAttempt).filter_by(provider_sid=call_sid).first()
             if attempt:
                 attempt.disposition = "voicemail"
+        self.registry.mark_redirected(call_sid)
         return twiml.say_and_hangup(text)
 
     def handler(self, call_sid: str) -> VoiceCall:
@@ -206,7 +215,8 @@ class VoiceCall:
             log.info("could not play the safe message on %s: %s", self.call_sid, exc)
 
     async def on_hangup(self) -> None:
-        if not self.transferred:
+        redirected = await asyncio.to_thread(self.service.registry.redirected, self.call_sid)
+        if not (self.transferred or redirected):
             try:
                 await twilio_client.end_call(self.service.twilio, self.call_sid)
             except Exception as exc:  # noqa: BLE001 - the call may have ended on its own

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from bot import webhook_events
 from bot.account_view import account_record, escalation_json
 from bot.escalations import NotClaimable
 from bot.gateway.deps import Authorized, ConversationsDep, QueueDep
 from bot.ledger.db import session_scope
-from bot.ledger.models import Escalation
+from bot.ledger.models import ContactAttempt, Escalation
 from bot.outreach import ContactDenied
 from bot.turns import AccountNotFound, ConversationEnded, ConversationNotFound
 
@@ -69,47 +71,95 @@ async def post_message(
     return {"messages": [{"text": t} for t in reply.messages], "ended": reply.ended}
 
 
-@router.post("/accounts/{account_id}/sms", status_code=201)
-async def send_sms(account_id: str, request: Request):
-    """Send the reminder text (the contact gate decides first)."""
+async def _contact(
+    request: Request, account_id: str, channel: str, idempotency_key: str | None, send
+) -> JSONResponse:
+    """Run one outbound contact (the gate decides inside `send`). With an Idempotency-Key, a
+    retried request (a dialer worker reclaiming a job) gets the first answer, not a second
+    contact."""
+    kind = f"api_{channel}"
+    key = f"{account_id}:{idempotency_key}" if idempotency_key else None
+    if key and not await asyncio.to_thread(webhook_events.claim, kind, key):
+        first = await asyncio.to_thread(webhook_events.first_response, kind, key)
+        if first is not None:
+            return JSONResponse(first["body"], status_code=first["status"])
     try:
-        sent = await request.app.state.outreach.send_sms_reminder(account_id)
+        status, body = 201, await send()
     except AccountNotFound:
-        raise HTTPException(404, f"unknown account {account_id}") from None
+        status, body = 404, {"detail": f"unknown account {account_id}"}
     except ContactDenied as denied:
-        raise HTTPException(
+        status, body = (
             409,
             {
-                "error": "contact not allowed",
-                "reason": denied.decision.reason,
-                "detail": denied.decision.detail,
+                "detail": {
+                    "error": "contact not allowed",
+                    "reason": denied.decision.reason,
+                    "detail": denied.decision.detail,
+                }
             },
-        ) from None
-    return {"conversation_id": sent.conversation_id, "message_sids": sent.message_sids}
+        )
+    except Exception:
+        if key:
+            await asyncio.to_thread(webhook_events.forget, kind, key)
+        raise
+    if key:
+        await asyncio.to_thread(
+            webhook_events.remember, kind, key, {"status": status, "body": body}
+        )
+    return JSONResponse(body, status_code=status)
+
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+
+
+@router.post("/accounts/{account_id}/sms", status_code=201)
+async def send_sms(account_id: str, request: Request, idempotency_key: IdempotencyKey = None):
+    """Send the reminder text (the contact gate decides first)."""
+
+    async def send() -> dict:
+        sent = await request.app.state.outreach.send_sms_reminder(account_id)
+        return {"conversation_id": sent.conversation_id, "message_sids": sent.message_sids}
+
+    return await _contact(request, account_id, "sms", idempotency_key, send)
 
 
 @router.post("/accounts/{account_id}/calls", status_code=201)
-async def place_call(account_id: str, request: Request):
+async def place_call(account_id: str, request: Request, idempotency_key: IdempotencyKey = None):
     """Place a reminder call (the contact gate decides first)."""
     voice = request.app.state.voice
     if voice is None:
         raise HTTPException(
-            503, f"the voice channel is not available: " f"{request.app.state.voice_problem}"
+            503, "the voice channel is not available: " f"{request.app.state.voice_problem}"
         )
-    try:
-        call_sid = await voice.place_call(account_id)
-    except AccountNotFound:
-        raise HTTPException(404, f"unknown account {account_id}") from None
-    except ContactDenied as denied:
-        raise HTTPException(
-            409,
-            {
-                "error": "contact not allowed",
-                "reason": denied.decision.reason,
-                "detail": denied.decision.detail,
-            },
-        ) from None
-    return {"call_sid": call_sid}
+
+    async def send() -> dict:
+        return {"call_sid": await voice.place_call(account_id), "status": "queued"}
+
+    return await _contact(request, account_id, "voice", idempotency_key, send)
+
+
+@router.get("/calls/{call_sid}")
+async def call_status(call_sid: str):
+    """A placed call's latest status (dialer workers poll it to retry no-answer and busy)."""
+
+    def load():
+        with session_scope() as session:
+            attempt = session.query(ContactAttempt).filter_by(provider_sid=call_sid).first()
+            return (
+                None
+                if attempt is None
+                else {
+                    "call_sid": call_sid,
+                    "status": attempt.status,
+                    "answered_by": attempt.answered_by,
+                    "disposition": attempt.disposition,
+                }
+            )
+
+    found = await asyncio.to_thread(load)
+    if found is None:
+        raise HTTPException(404, f"unknown call {call_sid}")
+    return found
 
 
 @router.get("/accounts/{account_id}")

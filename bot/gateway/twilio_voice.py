@@ -124,3 +124,21 @@ async def media_stream(websocket: WebSocket):
         if session is not None:
             await session.close()
             app.state.call_sessions.pop(call_sid, None)
+            await asyncio.to_thread(_keep_timings, app.state.queue.redis, session)
+
+
+def _keep_timings(redis, session: CallSession) -> None:
+    """Per-turn latencies for operations and bench/voice_latency.py (the last 10,000 turns)."""
+    rows = [
+        json.dumps(
+            {
+                "processing_ms": (t.first_audio_at - t.end_of_turn_at) * 1000,
+                "voice_to_voice_ms": (t.first_audio_at - t.last_voice_at) * 1000,
+            }
+        )
+        for t in session.stats.turns
+        if t.first_audio_at is not None
+    ]
+    if rows:
+        redis.rpush("metrics:voice_turns", *rows)
+        redis.ltrim("metrics:voice_turns", -10_000, -1)

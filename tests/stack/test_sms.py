@@ -55,12 +55,14 @@ def test_the_gate_refuses_a_text_without_consent(running):
     assert refused.status_code == 409 and refused.json()["detail"]["reason"] == "no_consent"
 
 
-def test_stop_opts_out_and_the_gate_refuses_the_next_text(running):
-    phone = "+18085550113"  # CC-1007
+def test_stop_opts_out_and_the_gate_refuses_the_next_text(running, tmp_path):
+    customer = add_account(running, tmp_path)
+    phone, account_id = customer["phone"], customer["account_id"]
     replies = texts(running, phone, "STOP")
     assert "unsubscribed" in replies[0]
-    assert [o["channel"] for o in record(running, "CC-1007")["opt_outs"] if o["active"]] == ["sms"]
-    refused = running.api.post("/api/accounts/CC-1007/sms")
+    active = [o["channel"] for o in record(running, account_id)["opt_outs"] if o["active"]]
+    assert active == ["sms"]
+    refused = running.api.post(f"/api/accounts/{account_id}/sms")
     assert refused.status_code == 409
     assert refused.json()["detail"]["reason"] == "opted_out"
     assert "subscribed again" in texts(running, phone, "START")[0]
@@ -108,3 +110,16 @@ def test_forged_signature_is_refused_and_changes_nothing(running):
         httpx.post(url, data=params, headers={"X-Twilio-Signature": other_url}).status_code == 403
     )
     assert not record(running, "CC-1001")["opt_outs"]
+
+
+def test_a_retried_request_with_an_idempotency_key_contacts_once(running, tmp_path):
+    customer = add_account(running, tmp_path)
+    path = f"/api/accounts/{customer['account_id']}/sms"
+    headers = {"Idempotency-Key": "dialer-job-42"}
+    first = running.api.post(path, headers=headers)
+    again = running.api.post(path, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    sent = [m for m in running.carrier.sim.messages.values() if m.to == customer["phone"]]
+    assert len(sent) == 1
+    assert running.api.get("/api/calls/CAnope").status_code == 404

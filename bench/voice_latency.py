@@ -1,0 +1,101 @@
+"""Voice latency: K simultaneous simulated calls through the real pipeline (real Vosk model,
+real TTS, real Rasa and actions), the caller speaking in real time.
+
+    .venv/bin/python -m bench.voice_latency --calls 1 5 10 15
+
+Per K it prints, p50 and p95:
+- processing: from the end-of-turn decision to the first bot audio frame sent (gateway side);
+- voice-to-voice: from the caller's last voiced audio to the first bot audio frame sent (this
+  includes the end-of-turn wait, 600 ms of silence by default);
+and whether the pipeline kept up in real time (every turn answered, no caller script timing out,
+voice-to-voice p95 under 1.5 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+from pathlib import Path
+
+import redis
+
+from telephony.twilio_sim.scenario import CallScenario, Hangup, Say, WaitForBot
+from tests.stack.conftest import add_account, start_stack, stop_stack
+
+SCRIPT = [
+    WaitForBot(timeout_s=60),
+    Say("네", voice="ko"),
+    WaitForBot(timeout_s=60),
+    Say("아니요", voice="ko"),
+    WaitForBot(timeout_s=60),
+    Hangup(),
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+async def one_round(running, accounts: list[dict]) -> list:
+    sim = running.carrier.sim
+    for account in accounts:
+        sim.expect_call(account["phone"], CallScenario(answered_by="human", steps=SCRIPT))
+    loop = asyncio.get_running_loop()
+    sids = await asyncio.gather(
+        *(
+            loop.run_in_executor(
+                None,
+                lambda a=a: running.api.post(f"/api/accounts/{a['account_id']}/calls").json()[
+                    "call_sid"
+                ],
+            )
+            for a in accounts
+        )
+    )
+    return await asyncio.gather(*(sim.wait_for_call(sid, timeout=300) for sid in sids))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, nargs="+", default=[1, 5, 10, 15])
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-voice-"))
+    running = start_stack(tmp / "stack")
+    client = redis.Redis.from_url(running.settings.effective_redis_url)
+    rows = []
+    try:
+        for k in args.calls:
+            accounts = [add_account(running, tmp) for _ in range(k)]
+            client.delete("metrics:voice_turns")
+            calls = running.carrier.run(one_round(running, accounts), timeout=600)
+            turns = [json.loads(t) for t in client.lrange("metrics:voice_turns", 0, -1)]
+            processing = [t["processing_ms"] for t in turns]
+            v2v = [t["voice_to_voice_ms"] for t in turns]
+            errors = sum(
+                len(c.errors) + (c.stream.end_reason == "script_error" if c.stream else 1)
+                for c in calls
+            )
+            answered = len(turns) >= 2 * k
+            kept_up = answered and not errors and pct(v2v, 0.95) < 1500
+            rows.append((k, processing, v2v, kept_up, len(turns)))
+    finally:
+        stop_stack(running)
+    print(
+        f"{'K':>3} {'turns':>6} {'proc p50':>9} {'proc p95':>9} {'v2v p50':>8} "
+        f"{'v2v p95':>8}  kept up"
+    )
+    for k, processing, v2v, kept_up, n in rows:
+        print(
+            f"{k:>3} {n:>6} {statistics.median(processing):9.0f} {pct(processing, .95):9.0f} "
+            f"{statistics.median(v2v):8.0f} {pct(v2v, .95):8.0f}  {'yes' if kept_up else 'no'}"
+        )
+    kept = [k for k, *_, ok, _ in rows if ok]
+    print(f"largest K that kept up: {max(kept) if kept else 0}")
+
+
+if __name__ == "__main__":
+    main()
