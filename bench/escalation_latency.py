@@ -98,8 +98,10 @@ async def measure(running, rate: float, count: int) -> tuple[list[float], list[f
     try:
         await asyncio.wait_for(done.wait(), 60)
     except asyncio.TimeoutError:
-        raise SystemExit(f"only {len(event_ms)} events and {len(visible_ms)} queue views of "
-                         f"{count} escalations arrived") from None
+        raise SystemExit(
+            f"only {len(event_ms)} events and {len(visible_ms)} queue views of "
+            f"{count} escalations arrived"
+        ) from None
     task.cancel()
     await http.aclose()
     return event_ms, visible_ms
