@@ -90,7 +90,7 @@ async def bench_bare(url: str, conversations: int, concurrency: int, run_id: str
             )
             r.raise_for_status()
             if not r.json():
-                raise RuntimeError("bare rasa returned no messages")
+                raise RuntimeError(f"bare rasa returned no messages for {message!r}")
 
         async def start(i):
             sender = f"bare-{run_id}-{i}"

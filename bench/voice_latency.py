@@ -80,7 +80,10 @@ def main() -> None:
                 for c in calls
             )
             answered = len(turns) >= 2 * k
-            kept_up = answered and not errors and pct(v2v, 0.95) < 1500
+            kept_up = answered and not errors and bool(v2v) and pct(v2v, 0.95) < 1500
+            if errors:
+                print(f"K={k}: caller script errors: "
+                      f"{[c.errors or c.stream and c.stream.end_reason for c in calls]}")
             rows.append((k, processing, v2v, kept_up, len(turns)))
     finally:
         stop_stack(running)
@@ -89,6 +92,9 @@ def main() -> None:
         f"{'v2v p95':>8}  kept up"
     )
     for k, processing, v2v, kept_up, n in rows:
+        if not processing:
+            print(f"{k:>3} {n:>6}  no answered turns (see the gateway log)")
+            continue
         print(
             f"{k:>3} {n:>6} {statistics.median(processing):9.0f} {pct(processing, .95):9.0f} "
             f"{statistics.median(v2v):8.0f} {pct(v2v, .95):8.0f}  {'yes' if kept_up else 'no'}"

@@ -209,7 +209,7 @@ class CallSession:
             self.stats.backchannels += 1
             return
         last_voice = self._wall_time(event.last_voiced_at_ms, now)
-        timing = TurnTiming(end_of_turn_at=time.monotonic(), last_voice_at=last_voice)
+        timing = TurnTiming(end_of_turn_at=now, last_voice_at=last_voice)
         self.stats.turns.append(timing)
         await self._respond(self.handler.on_turn(text.strip(), keypad=False), timing)
 

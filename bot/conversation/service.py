@@ -10,7 +10,7 @@ from bot.conversation.records import apply_effects
 from bot.conversation.wording import Bank
 from bot.escalations import EscalationQueue
 from bot.ledger.db import session_scope
-from bot.ledger.models import Account
+from bot.ledger.models import Account, Conversation
 from bot.policy import load_policy
 from bot.redis_client import default_redis
 from bot.settings import get_settings
@@ -42,6 +42,10 @@ def open_conversation(
 ) -> engine.Outcome:
     with session_scope() as session:
         ctx = _context(session, account_id, now)
+        # The gateway records the conversation before opening it; a conversation opened
+        # straight through Rasa (rasa shell, another channel) is recorded here.
+        if session.get(Conversation, conversation_id) is None:
+            session.add(Conversation(id=conversation_id, account_id=account_id, channel=channel))
         return engine.start(conversation_id=conversation_id, channel=channel, ctx=ctx)
 
 
