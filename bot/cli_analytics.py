@@ -101,13 +101,26 @@ def audit_verify() -> None:
 
 @audit_app.command("purge")
 def audit_purge(
-    before: str = typer.Option(..., help="Remove entries written before this day (UTC)."),
+    before: str = typer.Option(
+        "",
+        help="Remove entries written before this day (UTC). Default: what every "
+        "jurisdiction's profile allows (the longest record_retention_days).",
+    ),
 ) -> None:
     """Retention purge of the oldest entries; what remains still verifies."""
+    from datetime import timedelta
+
     from bot import audit
+    from bot.compliance.profiles import load_profiles
     from bot.ledger.db import session_scope
 
-    cut = datetime.combine(_date(before, "--before", _today()), datetime.min.time(), timezone.utc)
+    if before:
+        day = _date(before, "--before", _today())
+    else:
+        # One chain holds every jurisdiction's records: keep what the strictest profile needs.
+        keep = max(p.record_retention_days for p in load_profiles().values())
+        day = _today() - timedelta(days=keep)
+    cut = datetime.combine(day, datetime.min.time(), timezone.utc)
     _ready()
     try:
         with session_scope() as session:

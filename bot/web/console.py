@@ -190,7 +190,8 @@ async def supervisor_page(request: Request, agent: PageAgent):
     if agent.role != "supervisor":
         raise HTTPException(403, "supervisors only")
     stats = await asyncio.to_thread(_load, console_data.supervisor)
-    return _page(request, "supervisor.html", agent, stats=stats)
+    charts = await asyncio.to_thread(_load, console_data.kpi_charts)
+    return _page(request, "supervisor.html", agent, stats=stats, charts=charts)
 
 
 @router.websocket("/ws")

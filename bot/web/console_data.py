@@ -142,3 +142,35 @@ def supervisor(session, *, now: datetime | None = None) -> dict:
         "waiting": {f"p{int(q * 100)}": percentile(waits, q) for q in (0.5, 0.9, 0.95)},
         "load": load,
     }
+
+
+def kpi_charts(session, *, days: int = 14, now: datetime | None = None) -> dict:
+    """The last `days` days' KPIs per channel and per day, shaped for the supervisor's charts."""
+    from datetime import timedelta
+
+    from bot.kpi import kpis, totals
+
+    today = (now or datetime.now(timezone.utc)).date()
+    rows = kpis(session, start=today - timedelta(days=days - 1), end=today)
+    by_channel = {}
+    for channel in sorted({r.channel for r in rows}):
+        by_channel[channel] = totals([r for r in rows if r.channel == channel])
+    per_day = []
+    for offset in range(days):
+        day = today - timedelta(days=days - 1 - offset)
+        day_rows = [r for r in rows if r.day == day]
+        total = totals(day_rows) if day_rows else None
+        per_day.append(
+            {
+                "day": day,
+                "attempts": total.attempts if total else 0,
+                "promises": total.promises if total else 0,
+            }
+        )
+    peak = max([d["attempts"] for d in per_day] + [1])
+    return {
+        "by_channel": by_channel,
+        "per_day": per_day,
+        "peak": peak,
+        "overall": totals(rows) if rows else None,
+    }

@@ -6,29 +6,13 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from bot.ledger.models import Account, Promise
+from tests import factories
 
 
 def account(account_id: str, **overrides) -> Account:
-    values = dict(
-        account_id=account_id,
-        customer_name="Jane Doe",
-        phone="+14155550101",
-        timezone="America/New_York",
-        language="en",
-        product="credit_card",
-        currency="USD",
-        balance=Decimal("1000.00"),
-        minimum_due=Decimal("100.00"),
-        due_date=date(2026, 2, 1),
-        days_past_due=28,
-        dob_hash="x",
-        last4_hash="y",
-        consent_voice=True,
-        consent_sms=True,
-        jurisdiction="US",
+    return factories.account(
+        account_id, **{"due_date": date(2026, 2, 1), "days_past_due": 28, **overrides}
     )
-    values.update(overrides)
-    return Account(**values)
 
 
 def promise(promise_id: str, account_id: str, amount: str, due: date, made: datetime) -> Promise:

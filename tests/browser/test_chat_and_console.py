@@ -151,4 +151,5 @@ def test_supervisor_sees_counts_and_load(browser, running, agents):
     page.goto(running.settings.gateway_url + "/console/supervisor")
     text = page.text_content("main")
     assert "customer request" in text and "Alice (alice)" in text
+    assert page.locator("#attempts-chart").count() == 1 and "Last 14 days" in text
     context.close()

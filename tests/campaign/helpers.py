@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import date
-from decimal import Decimal
 
 from bot.campaign.contacts import DueContact, dispatch_key
 from bot.ledger.models import Account
+from tests import factories
 
 DAY = "20261127"
 
@@ -34,23 +33,4 @@ def cleanup(client, prefix: str) -> None:
 
 
 def account(account_id: str, **overrides) -> Account:
-    values = dict(
-        account_id=account_id,
-        customer_name="Jane Doe",
-        phone="+14155550101",
-        timezone="America/New_York",
-        language="en",
-        product="credit_card",
-        currency="USD",
-        balance=Decimal("1000.00"),
-        minimum_due=Decimal("100.00"),
-        due_date=date(2026, 11, 1),
-        days_past_due=20,
-        dob_hash="x",
-        last4_hash="y",
-        consent_voice=True,
-        consent_sms=True,
-        jurisdiction="US",
-    )
-    values.update(overrides)
-    return Account(**values)
+    return factories.account(account_id, **overrides)

@@ -1,15 +1,14 @@
 import threading
 import time
 import uuid
-from datetime import date
-from decimal import Decimal
 
 import pytest
 import redis
 
 from bot.escalations import GROUP, EscalationQueue, NotClaimable, UnknownReason
 from bot.ledger.db import session_scope
-from bot.ledger.models import Account, Escalation
+from bot.ledger.models import Escalation
+from tests import factories
 
 
 @pytest.fixture
@@ -25,26 +24,7 @@ def queue(redis_url):
 @pytest.fixture
 def ledger(ledger_url):
     with session_scope(ledger_url) as session:
-        session.add(
-            Account(
-                account_id="A1",
-                customer_name="Jane Doe",
-                phone="+14155550101",
-                timezone="America/New_York",
-                language="en",
-                product="credit_card",
-                currency="USD",
-                balance=Decimal("100"),
-                minimum_due=Decimal("10"),
-                due_date=date(2026, 11, 1),
-                days_past_due=27,
-                dob_hash="x",
-                last4_hash="y",
-                consent_voice=True,
-                consent_sms=True,
-                jurisdiction="US",
-            )
-        )
+        session.add(factories.account("A1"))
     return ledger_url
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 
 from bot.ledger.db import engine_for, migrate, session_scope
 from bot.ledger.models import Account, Conversation, Promise
+from tests import factories
 
 TABLES = {
     "accounts",
@@ -26,26 +27,7 @@ TABLES = {
 
 
 def make_account(session, account_id="A1"):
-    session.add(
-        Account(
-            account_id=account_id,
-            customer_name="Jane Doe",
-            phone="+14155550101",
-            timezone="America/New_York",
-            language="en",
-            product="credit_card",
-            currency="USD",
-            balance=Decimal("1240.50"),
-            minimum_due=Decimal("85.00"),
-            due_date=date(2026, 11, 10),
-            days_past_due=18,
-            dob_hash="x",
-            last4_hash="y",
-            consent_voice=True,
-            consent_sms=True,
-            jurisdiction="US",
-        )
-    )
+    session.add(factories.account(account_id))
 
 
 def test_migrations_create_every_table_and_are_idempotent(ledger_url):
