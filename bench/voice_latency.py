@@ -82,8 +82,10 @@ def main() -> None:
             answered = len(turns) >= 2 * k
             kept_up = answered and not errors and bool(v2v) and pct(v2v, 0.95) < 1500
             if errors:
-                print(f"K={k}: caller script errors: "
-                      f"{[c.errors or c.stream and c.stream.end_reason for c in calls]}")
+                print(
+                    f"K={k}: caller script errors: "
+                    f"{[c.errors or c.stream and c.stream.end_reason for c in calls]}"
+                )
             rows.append((k, processing, v2v, kept_up, len(turns)))
     finally:
         stop_stack(running)
