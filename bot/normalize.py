@@ -317,12 +317,14 @@ _MONEY_HINT = re.compile(
 )
 
 
-def parse_months(text: str) -> int | None:
+def parse_months(text: str, *, explicit: bool = False) -> int | None:
     """How many monthly payments the customer wants (1-60), or None.
 
     "six months", "12 monthly payments", "over twelve months", "a year" (12) count directly.
     A lone number ("6", "let's do 3") counts only if it is the only number, has no money hint
-    and is at most 60, so an amount such as "200" or "50 a month" is not taken for a plan length.
+    and is at most 60, so an amount such as "200" or "50 a month" is not taken for a plan length;
+    `explicit` turns that off too, for messages that are not answers to "how many months?"
+    ("i have 3 kids and no income").
     """
     s = _clean(text)
     for pattern, factor in ((_MONTH_COUNT, 1), (_YEAR_COUNT, 12)):
@@ -330,6 +332,8 @@ def parse_months(text: str) -> int | None:
         if m:
             count = _number(m["n"])
             return count * factor if count and count * factor <= _MAX_PLAN_MONTHS else None
+    if explicit:
+        return None
     numbers = _BARE_COUNT.findall(s)
     if len(numbers) != 1 or _MONEY_HINT.search(s):
         return None

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     voice_no_words: str = Field("no,nope,not really", env="VOICE_NO_WORDS")
     tts_voice: str = Field("en-us", env="TTS_VOICE")
     voice_silence_s: float = Field(6.0, env="VOICE_SILENCE_S")
+    # End of turn: silence after speech (ms), and the shorter wait once the words heard are
+    # already a whole answer the turn expects (a yes/no phrase of its grammar).
+    voice_end_ms: int = Field(500, env="VOICE_END_MS")
+    voice_complete_end_ms: int = Field(250, env="VOICE_COMPLETE_END_MS")
+    # Free-recognition decoders warmed at start-up (each ~1 s of CPU, tens of MB), so the
+    # first calls don't pay for building the decoding graph's cache.
+    voice_asr_warm: int = Field(2, env="VOICE_ASR_WARM")
     agent_line_number: str | None = Field(None, env="AGENT_LINE_NUMBER")
     agent_line_hours: str = Field("09:00-18:00", env="AGENT_LINE_HOURS")
     agent_line_timezone: str = Field("America/New_York", env="AGENT_LINE_TIMEZONE")

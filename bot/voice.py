@@ -17,7 +17,9 @@ from bot.settings import Settings
 from bot.turns import SAFE_REPLY, Conversations
 from bot.voice_menu import Menu, keypad_text, menu_for
 from telephony import twilio_client, twiml
-from telephony.call import Prompt, StreamStart
+from telephony.asr import pool_for
+from telephony.audio import Resampler, mulaw_to_pcm16
+from telephony.call import ASR_RATE, Prompt, StreamStart
 
 log = logging.getLogger(__name__)
 CALL_TTL_S = 24 * 3600
@@ -60,6 +62,25 @@ class CallRegistry:
             return None
         d = {k.decode(): v.decode() for k, v in data.items()}
         return KnownCall(d.get("account_id") or None, d.get("direction", "outbound"))
+
+
+async def warm_recognizers(settings: Settings, speaker, model) -> None:
+    """Warm the shared free-recognition decoders on the bot's own speech (a start-up task):
+    the yes/no words and a prompt, in the configured voice."""
+    if settings.voice_asr_warm <= 0:
+        return
+    phrases = [
+        settings.voice_yes_words.replace(",", " "),
+        settings.voice_no_words.replace(",", " "),
+        f"Hello, this is {settings.bank_name}. Please tell me the last four digits.",
+    ]
+    utterances = []
+    for phrase in phrases:
+        mulaw = await speaker.synthesize(phrase)
+        utterances.append(
+            Resampler(from_rate=8000, to_rate=ASR_RATE).convert(mulaw_to_pcm16(mulaw))
+        )
+    await asyncio.to_thread(pool_for(model, ASR_RATE).warm, utterances, settings.voice_asr_warm)
 
 
 def _ws_url(base: str) -> str:

@@ -6,6 +6,14 @@ Vosk's small models are 16 kHz: upsample 8 kHz phone audio with `audio.Resampler
 
 Decoding is CPU-bound (grammar mode runs far faster than free recognition): a server should
 call `accept` from a worker thread rather than on the event loop.
+
+Why free recognition borrows its decoder from a pool: the small Vosk models are "lookahead"
+models (HCLr + Gr composed on the fly), and each Kaldi recogniser caches the part of that
+composition it has explored. A fresh recogniser spends 0.5-0.8 s of CPU on its first second of
+speech building the cache; a warm one decodes the same speech in 20-70 ms. Switching a
+recogniser to a grammar throws the cache away. So free recognition borrows a warm recogniser
+for one caller turn and gives it back, and grammar turns use small grammar recognisers of their
+own (those cost almost nothing to build or to run).
 """
 
 from __future__ import annotations
@@ -57,6 +65,60 @@ def unknown_words(model: vosk.Model, phrases: list[str]) -> list[str]:
     return sorted(w for w in words if w != UNKNOWN_WORD and model.vosk_model_find_word(w) < 0)
 
 
+class RecognizerPool:
+    """Warm free-recognition decoders of one model, shared by every call (thread-safe)."""
+
+    def __init__(self, model: vosk.Model, sample_rate: int = 16000, max_idle: int = 8) -> None:
+        self.model = model
+        self.sample_rate = sample_rate
+        self.max_idle = max_idle  # each warm decoder holds tens of MB of graph cache
+        self._idle: list[vosk.KaldiRecognizer] = []
+        self._lock = threading.Lock()
+        self.created = 0
+
+    def acquire(self) -> vosk.KaldiRecognizer:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()  # the most recently used: the warmest
+            self.created += 1
+        return vosk.KaldiRecognizer(self.model, float(self.sample_rate))
+
+    def release(self, rec: vosk.KaldiRecognizer) -> None:
+        rec.Reset()
+        with self._lock:
+            if len(self._idle) < self.max_idle:
+                self._idle.append(rec)
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    def warm(self, utterances: list[bytes], count: int) -> None:
+        """Decode some speech (PCM16 at the pool's rate) on `count` decoders and keep them, so
+        the first calls do not pay for building the graph cache."""
+        recs = [self.acquire() for _ in range(count)]
+        for rec in recs:
+            for pcm in utterances:
+                for start in range(0, len(pcm), 3200):
+                    rec.AcceptWaveform(pcm[start : start + 3200])
+                rec.FinalResult()
+        for rec in recs:
+            self.release(rec)
+
+
+_pools: dict[tuple[int, int], RecognizerPool] = {}
+
+
+def pool_for(model: vosk.Model, sample_rate: int = 16000) -> RecognizerPool:
+    """The process-wide pool of free decoders for this model and rate."""
+    key = (id(model), sample_rate)
+    with _models_lock:
+        pool = _pools.get(key)
+        if pool is None or pool.model is not model:
+            pool = _pools[key] = RecognizerPool(model, sample_rate)
+        return pool
+
+
 class StreamingRecognizer:
     """Feed PCM16 chunks of one caller turn; read partial text as it grows, then the final text.
 
@@ -65,18 +127,22 @@ class StreamingRecognizer:
     """
 
     def __init__(
-        self, *, model: vosk.Model, sample_rate: int = 16000, grammar: list[str] | None = None
+        self,
+        *,
+        model: vosk.Model,
+        sample_rate: int = 16000,
+        grammar: list[str] | None = None,
+        pool: RecognizerPool | None = None,
     ) -> None:
         self._model = model
         self.sample_rate = sample_rate
+        self._pool = pool or pool_for(model, sample_rate)
         self._segments: list[str] = []
-        self._grammar, spec = self._compile(grammar)
-        # Built with the grammar up front: a free recogniser would first compose the model's
-        # whole language-model graph only to throw it away.
-        if spec is None:
-            self._rec = vosk.KaldiRecognizer(model, float(sample_rate))
-        else:
-            self._rec = vosk.KaldiRecognizer(model, float(sample_rate), spec)
+        self._free: vosk.KaldiRecognizer | None = None  # borrowed for the turn in progress
+        self._grammars: dict[str, vosk.KaldiRecognizer] = {}  # this caller's grammar decoders
+        self._grammar: list[str] | None = None
+        self._spec: str | None = None
+        self.set_grammar(grammar)
 
     @property
     def model(self) -> vosk.Model:
@@ -86,39 +152,62 @@ class StreamingRecognizer:
     def grammar(self) -> list[str] | None:
         return None if self._grammar is None else list(self._grammar)
 
+    def _decoder(self) -> vosk.KaldiRecognizer:
+        if self._spec is not None:
+            return self._grammars[self._spec]
+        if self._free is None:
+            self._free = self._pool.acquire()
+        return self._free
+
     def accept(self, pcm16: bytes) -> str | None:
         """Decode a chunk; return the turn's text so far, or None while there is none."""
-        if self._rec.AcceptWaveform(pcm16):
-            self._keep(json.loads(self._rec.Result()).get("text", ""))
+        rec = self._decoder()
+        if rec.AcceptWaveform(pcm16):
+            self._keep(json.loads(rec.Result()).get("text", ""))
             partial = ""
         else:
-            partial = json.loads(self._rec.PartialResult()).get("partial", "")
+            partial = json.loads(rec.PartialResult()).get("partial", "")
         text = " ".join([*self._segments, partial]).strip()
         return text or None
 
     def final(self) -> str:
         """Finish the turn: return its whole text and get ready for the next turn."""
-        self._keep(json.loads(self._rec.FinalResult()).get("text", ""))
+        if self._spec is not None or self._free is not None:
+            self._keep(json.loads(self._decoder().FinalResult()).get("text", ""))
+        self._give_back()
         text = " ".join(self._segments)
         self._segments = []
         return text
 
     def reset(self) -> None:
         """Drop the current turn's audio and text."""
-        self._rec.Reset()
+        if self._spec is not None:
+            self._grammars[self._spec].Reset()
+        self._give_back()
         self._segments = []
+
+    def close(self) -> None:
+        """Give a borrowed decoder back (a call that hangs up mid-turn)."""
+        self.reset()
+
+    def _give_back(self) -> None:
+        if self._free is not None:
+            self._pool.release(self._free)
+            self._free = None
 
     def set_grammar(self, grammar: list[str] | None) -> None:
         """Restrict recognition to these phrases, or return to free recognition with None.
 
-        Takes effect from the next audio and discards the turn in progress: Vosk aborts the
-        whole process (an uncaught C++ KaldiFatalError) if the grammar changes while it is
-        decoding, so the recogniser is reset first.
+        Takes effect from the next audio and discards the turn in progress. A grammar gets a
+        decoder of its own rather than `SetGrammar` on a shared one: Vosk aborts the whole
+        process (an uncaught C++ KaldiFatalError) if a grammar changes mid-decoding, and the
+        change would throw away a free decoder's warm graph cache.
         """
         phrases, spec = self._compile(grammar)
         self.reset()
-        self._rec.SetGrammar(spec or "[]")  # "[]": Vosk goes back to the model's own LM graph
-        self._grammar = phrases
+        if spec is not None and spec not in self._grammars:
+            self._grammars[spec] = vosk.KaldiRecognizer(self._model, float(self.sample_rate), spec)
+        self._grammar, self._spec = phrases, spec
 
     def _compile(self, grammar: list[str] | None) -> tuple[list[str] | None, str | None]:
         """Check a grammar against the vocabulary; return (phrases, Vosk JSON) or (None, None)."""

@@ -65,7 +65,9 @@ class CallHandler(Protocol):
 @dataclass
 class VoiceSettings:
     start_ms: int = 200
-    end_ms: int = 600
+    end_ms: int = 500  # LiveKit's default minimum end-of-turn delay is 0.5 s too
+    # Silence that ends a turn whose text is already a whole phrase of the turn's grammar.
+    complete_end_ms: int = 250
     backchannel_ms: int = 400
     silence_s: float = 6.0  # re-prompt after this long without speech
     digit_timeout_s: float = 3.0  # a keypad entry ends this long after the last key
@@ -79,6 +81,8 @@ class TurnTiming:
     end_of_turn_at: float  # the session decided the caller had finished
     last_voice_at: float  # wall time of the caller's last voiced frame
     first_audio_at: float | None = None  # first bot frame sent back
+    kind: str = "speech"  # "speech" (free recognition), "grammar" or "keypad"
+    wait_ms: int = 0  # the end-of-turn silence waited, in audio time
 
 
 @dataclass
@@ -109,6 +113,7 @@ class CallSession:
             start_ms=self.settings.start_ms,
             end_ms=self.settings.end_ms,
             backchannel_ms=self.settings.backchannel_ms,
+            complete_end_ms=self.settings.complete_end_ms,
         )
         self.recognizer = StreamingRecognizer(model=model, sample_rate=ASR_RATE)
         self.upsample = Resampler(from_rate=8000, to_rate=ASR_RATE)
@@ -122,6 +127,7 @@ class CallSession:
         self.mark_seq = 0
         self.hangup_after_playback = False
         self.max_digits = 4
+        self.expected_phrases: set[str] = set()  # the grammar of the turn being listened for
         self.digits = ""
         self.digit_timer: asyncio.TimerHandle | None = None
         self.silence_task: asyncio.Task | None = None
@@ -195,7 +201,17 @@ class CallSession:
 
     def _feed_asr(self, pcm: bytes) -> None:
         chunk = self.upsample.convert(pcm)
-        asyncio.get_running_loop().run_in_executor(self.asr_thread, self.recognizer.accept, chunk)
+        heard = asyncio.get_running_loop().run_in_executor(
+            self.asr_thread, self.recognizer.accept, chunk
+        )
+        heard.add_done_callback(self._heard)
+
+    def _heard(self, heard: asyncio.Future) -> None:
+        """The text so far: a whole phrase of the expected grammar may end the turn early."""
+        if heard.cancelled() or heard.exception() or not self.in_turn:
+            return
+        text = (heard.result() or "").strip()
+        self.vad.transcript_complete = bool(text) and text in self.expected_phrases
 
     async def _barge_in(self) -> None:
         self.stats.barge_ins += 1
@@ -209,7 +225,13 @@ class CallSession:
             self.stats.backchannels += 1
             return
         last_voice = self._wall_time(event.last_voiced_at_ms, now)
-        timing = TurnTiming(end_of_turn_at=now, last_voice_at=last_voice)
+        kind = "grammar" if self.expected_phrases else "speech"
+        timing = TurnTiming(
+            end_of_turn_at=now,
+            last_voice_at=last_voice,
+            kind=kind,
+            wait_ms=event.at_ms - event.last_voiced_at_ms,
+        )
         self.stats.turns.append(timing)
         await self._respond(self.handler.on_turn(text.strip(), keypad=False), timing)
 
@@ -234,7 +256,9 @@ class CallSession:
     def _submit_digits(self) -> None:
         digits, self.digits = self.digits, ""
         if digits:
-            timing = TurnTiming(end_of_turn_at=time.monotonic(), last_voice_at=time.monotonic())
+            now = time.monotonic()
+            timing = TurnTiming(end_of_turn_at=now, last_voice_at=now, kind="keypad")
+            self.stats.turns.append(timing)
             asyncio.ensure_future(self._respond(self.handler.on_turn(digits, keypad=True), timing))
 
     # -- speaking -----------------------------------------------------------------------------
@@ -279,6 +303,7 @@ class CallSession:
             if missing:
                 log.warning("grammar words unknown to the model, left out: %s", sorted(missing))
         self.recognizer.set_grammar(grammar)
+        self.expected_phrases = set(grammar or [])
 
     async def _after_playback(self) -> None:
         """Everything said has been heard: hang up if asked, else wait for the caller."""
@@ -309,4 +334,6 @@ class CallSession:
             self.digit_timer.cancel()
         with contextlib.suppress(Exception):
             await self.handler.on_hangup()
-        self.asr_thread.shutdown(wait=False, cancel_futures=True)
+        # The decoder goes back to the shared pool after the audio already queued for it.
+        self.asr_thread.submit(self.recognizer.close)
+        self.asr_thread.shutdown(wait=False)

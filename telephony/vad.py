@@ -8,7 +8,11 @@ it returns the events that frame caused (usually none):
 - `BargeIn` once per turn, when the caller has been voiced for `backchannel_ms` in a row while
   `bot_speaking` was true: the bot should stop talking. Shorter bursts ("uh-huh", "yes") are
   backchannels and let the bot go on;
-- `TurnEnded` after `end_ms` of unbroken silence following the speech.
+- `TurnEnded` after `end_ms` of unbroken silence following the speech, or after only
+  `complete_end_ms` once the session has said the transcript is already a whole answer
+  (`transcript_complete`, e.g. a phrase of the grammar the turn expects): a "yes" needs no
+  long wait to be sure the caller has finished, which is what semantic end-of-turn detectors
+  (LiveKit's, Pipecat's smart-turn) buy for free speech.
 
 Time is audio time (frames seen x frame length), never the wall clock, so the same audio always
 gives the same events, and jitter in packet arrival changes nothing. webrtcvad marks a few
@@ -60,6 +64,7 @@ class TurnDetector:
         start_ms: int = 200,
         end_ms: int = 600,
         backchannel_ms: int = 400,
+        complete_end_ms: int | None = None,
         classify: Callable[[bytes], bool] | None = None,
     ) -> None:
         """`classify(frame) -> is speech` replaces webrtcvad (tests, or another VAD)."""
@@ -70,6 +75,8 @@ class TurnDetector:
         self.start_ms = start_ms
         self.end_ms = end_ms
         self.backchannel_ms = backchannel_ms
+        self.complete_end_ms = end_ms if complete_end_ms is None else min(complete_end_ms, end_ms)
+        self.transcript_complete = False  # set by the session from the recogniser's text
         self._classify = classify or _webrtc_classifier(mode, sample_rate)
         self.now_ms = 0  # audio time at the end of the last frame processed
         self._run_ms = 0  # length of the current unbroken voiced run
@@ -101,6 +108,7 @@ class TurnDetector:
                 self._onset_ms = self.now_ms - self._run_ms
                 self._bot_overlap = False
                 self._barged_in = False
+                self.transcript_complete = False
                 events.append(SpeechStarted(at_ms=self.now_ms, onset_ms=self._onset_ms))
             # Only speech *over* the bot counts towards a barge-in: a caller already talking
             # when a prompt starts needs backchannel_ms more to interrupt it.
@@ -113,8 +121,10 @@ class TurnDetector:
         else:
             self._run_ms = self._overlap_ms = 0
             self._silence_ms += self.frame_ms
-            if self._in_speech and self._silence_ms >= self.end_ms:
+            wait = self.complete_end_ms if self.transcript_complete else self.end_ms
+            if self._in_speech and self._silence_ms >= wait:
                 self._in_speech = False
+                self.transcript_complete = False
                 events.append(
                     TurnEnded(
                         at_ms=self.now_ms,

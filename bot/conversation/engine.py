@@ -724,7 +724,9 @@ def _hardship(run: _Run) -> None:
     run.record("hardship", text=run.turn.text[:1000])
     run.state["hardship"] = True
     run.say("I'm sorry to hear that, and thank you for telling me.")
-    if nz.parse_months(run.turn.text) and allowed_months(run.account.product, run.ctx.policy):
+    if nz.parse_months(run.turn.text, explicit=True) and allowed_months(
+        run.account.product, run.ctx.policy
+    ):
         _instalments(run)
         return
     if not allowed_months(run.account.product, run.ctx.policy):

@@ -24,7 +24,7 @@ from bot.settings import Settings, generate_api_token, get_settings
 from bot.sms import Bank as SmsBank
 from bot.sms import SmsChannel
 from bot.turns import Conversations
-from bot.voice import CallRegistry, VoiceService
+from bot.voice import CallRegistry, VoiceService, warm_recognizers
 from bot.web.chat import router as chat_router
 from bot.web.console import LoginRequired
 from bot.web.console import router as console_router
@@ -55,12 +55,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.speaker = Speaker(voice=settings.tts_voice)
         app.state.call_sessions = {}
         app.state.vosk_model, app.state.voice, app.state.voice_problem = None, None, ""
+        warming = None
         try:
             app.state.vosk_model = await asyncio.to_thread(
                 load_model, str(settings.effective_vosk_model_path)
             )
             app.state.voice = VoiceService(
                 settings, app.state.conversations, CallRegistry(redis), app.state.outreach.twilio
+            )
+            warming = asyncio.create_task(
+                warm_recognizers(settings, app.state.speaker, app.state.vosk_model)
             )
         except ModelMissing as missing:
             # Without a model the voice channel refuses to start; the rest of the stack runs.
@@ -73,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeper = asyncio.create_task(_release_idle_claims(app, settings))
         yield
         sweeper.cancel()
+        if warming:
+            warming.cancel()
         app.state.speaker.close()
         await app.state.console_hub.stop()
         await app.state.rasa.aclose()

@@ -106,7 +106,11 @@ async def media_stream(websocket: WebSocket):
                     speaker=app.state.speaker,
                     model=app.state.vosk_model,
                     voice=settings.tts_voice,
-                    settings=VoiceSettings(silence_s=settings.voice_silence_s),
+                    settings=VoiceSettings(
+                        silence_s=settings.voice_silence_s,
+                        end_ms=settings.voice_end_ms,
+                        complete_end_ms=settings.voice_complete_end_ms,
+                    ),
                 )
                 app.state.call_sessions[call_sid] = session
             if session is not None:
@@ -134,6 +138,8 @@ def _keep_timings(redis, session: CallSession) -> None:
             {
                 "processing_ms": (t.first_audio_at - t.end_of_turn_at) * 1000,
                 "voice_to_voice_ms": (t.first_audio_at - t.last_voice_at) * 1000,
+                "kind": t.kind,
+                "end_of_turn_wait_ms": t.wait_ms,
             }
         )
         for t in session.stats.turns

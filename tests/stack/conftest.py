@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from bot.accounts import import_accounts
 from bot.settings import ROOT, SANDBOX_ACCOUNT_SID, SANDBOX_TWILIO_AUTH_TOKEN, Settings
@@ -74,6 +75,10 @@ class RunningStack:
     @property
     def sql_url(self) -> str:
         return self.settings.sql_url
+
+    @property
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.settings.effective_redis_url)
 
 
 def start_stack(var_dir: Path, **overrides) -> RunningStack:

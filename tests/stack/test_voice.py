@@ -1,6 +1,8 @@
 """Whole calls through the Twilio simulator: the real media path (mu-law frames, VAD, the real
 Vosk recogniser on the Korean model, espeak-ng speech through pyttsx3), real Rasa and actions."""
 
+import json
+import time
 import uuid
 
 import httpx
@@ -41,8 +43,13 @@ def transcript_of(running, account) -> list[dict]:
     return running.api.get(f"/api/accounts/{account['account_id']}").json()
 
 
+def voice_turns(running) -> list[dict]:
+    return [json.loads(t) for t in running.redis.lrange("metrics:voice_turns", 0, -1)]
+
+
 def test_promise_by_keypad_after_dtmf_verification(running, tmp_path):
     account = add_account(running, tmp_path, verification_last4="4321")
+    turns_before = len(voice_turns(running))
     steps = [
         WaitForBot(timeout_s=60),
         Say("네", voice="ko"),
@@ -69,6 +76,14 @@ def test_promise_by_keypad_after_dtmf_verification(running, tmp_path):
     stream = finished.stream
     assert stream.marks and all(m.echoed_at is not None for m in stream.marks)
     assert not stream.clears
+    # "네" is a whole answer to the yes/no question: the turn ended after the short wait.
+    deadline = time.monotonic() + 10
+    while len(voice_turns(running)) < turns_before + 5 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    turns = voice_turns(running)[turns_before:]
+    assert [t["kind"] for t in turns] == ["grammar", "keypad", "keypad", "keypad", "keypad"]
+    settings = running.settings
+    assert settings.voice_complete_end_ms <= turns[0]["end_of_turn_wait_ms"] < settings.voice_end_ms
 
 
 def test_answering_machine_gets_the_limited_content_voicemail(running, tmp_path):

@@ -11,7 +11,7 @@ import asyncio
 import pytest
 import vosk
 
-from telephony.asr import ModelMissing, StreamingRecognizer, load_model
+from telephony.asr import ModelMissing, RecognizerPool, StreamingRecognizer, load_model
 from telephony.audio import Resampler, mulaw_to_pcm16, split_frames
 from telephony.tts import Speaker
 
@@ -135,3 +135,38 @@ def test_a_folder_that_is_not_a_model(tmp_path) -> None:
     (tmp_path / "README").write_text("not a model")
     with pytest.raises(ModelMissing, match=str(tmp_path)):
         load_model(str(tmp_path))
+
+
+def test_free_recognition_borrows_a_warm_decoder_and_gives_it_back(vosk_model, korean) -> None:
+    pool = RecognizerPool(vosk_model)
+    first = StreamingRecognizer(model=vosk_model, pool=pool)
+    feed(first, korean["네"])
+    assert pool.created == 1 and pool.idle == 0  # borrowed for the turn in progress
+    first.final()
+    assert pool.idle == 1
+    second = StreamingRecognizer(model=vosk_model, pool=pool)
+    feed(second, korean["아니요"])
+    assert second.final()
+    assert pool.created == 1  # the same decoder served the second caller
+
+
+def test_grammar_turns_do_not_take_a_pooled_decoder(vosk_model, korean) -> None:
+    pool = RecognizerPool(vosk_model)
+    recognizer = StreamingRecognizer(model=vosk_model, grammar=WORDS, pool=pool)
+    feed(recognizer, korean["네"])
+    assert recognizer.final() == "네"
+    assert pool.created == 0
+
+
+def test_a_hang_up_mid_turn_returns_the_decoder(vosk_model, korean) -> None:
+    pool = RecognizerPool(vosk_model)
+    recognizer = StreamingRecognizer(model=vosk_model, pool=pool)
+    feed(recognizer, korean["금요일"][:20])
+    recognizer.close()
+    assert pool.idle == 1
+
+
+def test_warming_keeps_decoders_ready(vosk_model, korean) -> None:
+    pool = RecognizerPool(vosk_model, max_idle=2)
+    pool.warm([b"".join(korean["네"])], count=3)
+    assert pool.created == 3 and pool.idle == 2  # no more than max_idle are kept

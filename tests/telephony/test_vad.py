@@ -155,3 +155,35 @@ async def test_real_speech_is_one_turn(speaker: Speaker) -> None:
     assert [type(e) for e in events] == [SpeechStarted, TurnEnded]
     speech_ms = len(mulaw) / 8
     assert 0.6 * speech_ms < events[1].speech_ms <= speech_ms + 200
+
+
+def test_a_complete_transcript_ends_the_turn_after_the_shorter_wait() -> None:
+    decisions = iter("1" * 20 + "0" * 40)
+    detector = TurnDetector(
+        classify=lambda _frame: next(decisions) == "1", end_ms=600, complete_end_ms=240
+    )
+    frames = [bytes(PCM_FRAME)] * 60
+    events = run(detector, frames[:21])  # speech, then the first silent frame
+    detector.transcript_complete = True  # the session heard a whole expected phrase
+    events += run(detector, frames[21:])
+    ended = events[-1]
+    assert isinstance(ended, TurnEnded)
+    assert ended.at_ms == ended.last_voiced_at_ms + 240
+    assert not detector.transcript_complete  # the next turn waits the full end_ms again
+
+
+def test_voice_after_a_complete_transcript_needs_the_full_wait_again() -> None:
+    # Complete at the first pause, but the caller goes on: the new speech starts a new turn's
+    # worth of waiting only if the session says it is complete again.
+    decisions = iter("1" * 20 + "0" * 5 + "1" * 10 + "0" * 40)
+    detector = TurnDetector(
+        classify=lambda _frame: next(decisions) == "1", end_ms=600, complete_end_ms=240
+    )
+    frames = [bytes(PCM_FRAME)] * 75
+    run(detector, frames[:21])
+    detector.transcript_complete = True
+    events = run(detector, frames[21:25])  # 4 more silent frames: still under 240 ms
+    assert not events
+    detector.transcript_complete = False  # more words came: the text is no longer complete
+    events = run(detector, frames[25:])
+    assert events[-1].at_ms == events[-1].last_voiced_at_ms + 600

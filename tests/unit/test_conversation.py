@@ -244,6 +244,13 @@ def test_hardship_with_months_goes_straight_to_a_plan():
     assert "3-month plan" in reply
 
 
+def test_hardship_with_a_number_that_is_not_months_offers_the_choice():
+    chat = Chat().verified()
+    reply = chat.say("action_hardship", "i have 3 kids and no income")
+    assert "3-month plan" not in reply and "spreading the balance" in reply
+    assert chat.effect("hardship") and "instalment" not in chat.kinds()
+
+
 def test_dispute_pauses_and_escalates():
     chat = Chat().verified()
     chat.say("action_dispute", "that's not my card")

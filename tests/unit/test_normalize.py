@@ -221,6 +221,12 @@ def test_parse_months_none(text):
     assert parse_months(text) is None
 
 
+def test_parse_months_explicit_needs_the_word_month_or_year():
+    assert parse_months("i have 3 kids", explicit=True) is None
+    assert parse_months("could i pay over 3 months", explicit=True) == 3
+    assert parse_months("a year", explicit=True) == 12
+
+
 # --- parse_digits -----------------------------------------------------------------------------
 
 
