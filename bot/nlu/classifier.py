@@ -1,0 +1,129 @@
+"""The intent classifier: logistic regression over word and character n-grams plus a pretrained
+sentence embedding (all-MiniLM-L6-v2, `bot/nlu/minilm.py`).
+
+Why not DIET for intents: on our data (about 2,700 examples over 27 intents) DIET sized for two
+CPU cores reached 0.85 weighted F1 in cross-validation, with or without the embedding as a
+feature. Customers paraphrase with words no example has ("pound sand", "i'm between jobs"); the
+embedding puts such paraphrases next to the examples, and a linear model over it and the
+n-grams generalises best here (0.95). DIET still extracts the entities (config.yml).
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from bot.nlu.minilm import shared_encoder
+
+FILE = "intent_classifier.pkl"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "C": 20.0,  # weak regularisation: the examples are few and each one counts
+            "embedding_weight": 2.0,  # the embedding's scale against the n-gram tf-idf rows
+            "ranking_length": 10,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        fitted: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._storage = model_storage
+        self._resource = resource
+        self._fitted = fitted
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ParaphraseIntentClassifier:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> ParaphraseIntentClassifier:
+        try:
+            with model_storage.read_from(resource) as path:
+                # Our own file, written by train() into the model archive Rasa loads anyway.
+                fitted = pickle.loads((path / FILE).read_bytes())  # noqa: S301
+        except (ValueError, FileNotFoundError):
+            fitted = None  # trained without intent examples
+        return cls(config, model_storage, resource, fitted)
+
+    def _features(self, texts: list[str], fit: bool = False) -> sp.csr_matrix:
+        words, chars = self._fitted["words"], self._fitted["chars"]
+        if fit:
+            words.fit(texts)
+            chars.fit(texts)
+        embedding = shared_encoder().encode(texts) * self.config["embedding_weight"]
+        return sp.hstack(
+            [words.transform(texts), chars.transform(texts), sp.csr_matrix(embedding)]
+        ).tocsr()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
+        if not examples:
+            return self._resource
+        texts = [_normal(m.get(TEXT)) for m in examples]
+        self._fitted = {
+            "words": TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+            "chars": TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), sublinear_tf=True),
+        }
+        features = self._features(texts, fit=True)
+        model = LogisticRegression(C=self.config["C"], max_iter=5000)
+        model.fit(features, [m.get(INTENT) for m in examples])
+        self._fitted["model"] = model
+        with self._storage.write_to(self._resource) as path:
+            (path / FILE).write_bytes(pickle.dumps(self._fitted))
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        with_text = [m for m in messages if m.get(TEXT)]
+        if not with_text or self._fitted is None:
+            return messages
+        model = self._fitted["model"]
+        texts = [_normal(m.get(TEXT)) for m in with_text]
+        probabilities = model.predict_proba(self._features(texts))
+        for message, row in zip(with_text, probabilities, strict=True):
+            order = np.argsort(-row)[: self.config["ranking_length"]]
+            ranking = [{"name": str(model.classes_[i]), "confidence": float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
