@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     vosk_model_path: Path | None = Field(None, env="VOSK_MODEL_PATH")
     voice_yes_words: str = Field("yes,yeah,yep,correct,sure,that's right", env="VOICE_YES_WORDS")
     voice_no_words: str = Field("no,nope,not really", env="VOICE_NO_WORDS")
+    # The words for 0-9 in the recogniser's language, comma-separated, alternatives with "|":
+    # the grammar of turns that expect digits (verification), mapped back to digits.
+    voice_digit_words: str = Field(
+        "zero|oh,one,two,three,four,five,six,seven,eight,nine", env="VOICE_DIGIT_WORDS"
+    )
     tts_voice: str = Field("en-us", env="TTS_VOICE")
     voice_silence_s: float = Field(6.0, env="VOICE_SILENCE_S")
     # End of turn: silence after speech (ms), and the shorter wait once the words heard are

@@ -83,6 +83,27 @@ async def warm_recognizers(settings: Settings, speaker, model) -> None:
     await asyncio.to_thread(pool_for(model, ASR_RATE).warm, utterances, settings.voice_asr_warm)
 
 
+def digit_words(spec: str) -> dict[str, str]:
+    """ "zero|oh,one,...,nine" -> {"zero": "0", "oh": "0", "one": "1", ...}."""
+    entries = [entry.strip() for entry in spec.split(",")]
+    if len(entries) != 10:
+        raise ValueError(f"VOICE_DIGIT_WORDS needs 10 entries (0-9), got {len(entries)}")
+    return {
+        word.strip().lower(): str(digit)
+        for digit, entry in enumerate(entries)
+        for word in entry.split("|")
+        if word.strip()
+    }
+
+
+def spoken_digits(heard: str, words: dict[str, str]) -> str | None:
+    """The digits of a turn heard in the digits grammar, or None if anything else was heard."""
+    tokens = heard.lower().split()
+    if not tokens or any(t not in words for t in tokens):
+        return None
+    return "".join(words[t] for t in tokens)
+
+
 def _ws_url(base: str) -> str:
     return "wss://" + base[8:] if base.startswith("https://") else "ws://" + base[7:]
 
@@ -106,6 +127,7 @@ class VoiceService:
         self.twilio = twilio
         self.yes = [w.strip() for w in settings.voice_yes_words.split(",") if w.strip()]
         self.no = [w.strip() for w in settings.voice_no_words.split(",") if w.strip()]
+        self.digit_words = digit_words(settings.voice_digit_words)
 
     def url(self, path: str) -> str:
         return self.settings.effective_public_base_url + path
@@ -201,11 +223,19 @@ class VoiceCall:
         await asyncio.to_thread(_link_attempt, start.call_sid, opened.conversation_id)
         return self._prompt(opened.messages, opened.meta, opened.ended)
 
-    async def on_turn(self, text: str, *, keypad: bool) -> Prompt:
+    async def on_turn(self, text: str, *, keypad: bool, free_text: str | None = None) -> Prompt:
         if keypad:
             text = keypad_text(self.menu or menu_for(None, 0), text)
         elif self.menu and self.menu.yes_no:
             text = self._yes_no(text)
+        elif self.menu and self.menu.digits:
+            # Exactly the digits asked for, or else what free recognition heard (a date of
+            # birth, "I don't know"): a grammar turns any speech into some digits.
+            digits = spoken_digits(text, self.service.digit_words)
+            if digits and len(digits) == self.menu.max_digits:
+                text = digits
+            elif free_text is not None:
+                text = free_text
         reply = await self.service.conversations.send(self.conversation_id, text or "...")
         if set(reply.meta.get("escalations", [])) & {"customer_request", "not_understood"}:
             await self._hand_over()
@@ -218,6 +248,8 @@ class VoiceCall:
         return Prompt(
             [STILL_THERE, *self.last_prompt[-1:]],
             grammar=self._grammar(),
+            free_fallback=bool(self.menu and self.menu.digits),
+            is_complete=self._is_complete(),
             max_digits=self.menu.max_digits if self.menu else 4,
         )
 
@@ -255,6 +287,8 @@ class VoiceCall:
         return Prompt(
             texts,
             grammar=self._grammar(),
+            free_fallback=bool(self.menu and self.menu.digits),
+            is_complete=self._is_complete(),
             hangup=ended and not self.transferred,
             max_digits=self.menu.max_digits if self.menu else 4,
         )
@@ -262,7 +296,22 @@ class VoiceCall:
     def _grammar(self) -> list[str] | None:
         if self.menu and self.menu.yes_no:
             return [*self.service.yes, *self.service.no]
+        if self.menu and self.menu.digits:
+            return sorted(self.service.digit_words)
         return None
+
+    def _is_complete(self):
+        """A digits turn is a whole answer once all the digits asked for were heard (callers
+        pause between digits); other grammar turns when the text is one of the phrases."""
+        if not (self.menu and self.menu.digits):
+            return None
+        words, wanted = self.service.digit_words, self.menu.max_digits
+
+        def complete(heard: str) -> bool:
+            digits = spoken_digits(heard, words)
+            return digits is not None and len(digits) >= wanted
+
+        return complete
 
     def _yes_no(self, heard: str) -> str:
         words = heard.lower()

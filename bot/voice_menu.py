@@ -1,5 +1,5 @@
 """What a phone caller can say or press at each point of the conversation: keypad options
-(DTMF is a first-class input) and the grammar for yes/no turns."""
+(DTMF is a first-class input) and the grammar for yes/no and digits turns."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ class Menu:
     keys: dict[str, str]  # key -> what it means, as text the conversation understands
     yes_no: bool = False  # grammar-mode recognition for this turn
     max_digits: int = 1
+    # Spoken digits in grammar mode (with free recognition beside it, for a date of birth).
+    digits: bool = False
 
 
 YES_NO = Menu("Say yes or press 1; say no or press 2.", {"1": "yes", "2": "no"}, yes_no=True)
@@ -39,7 +41,9 @@ def menu_for(awaiting: str | None, misunderstood: int) -> Menu:
     if awaiting == "offer" or (misunderstood >= 2 and awaiting not in ("verification",)):
         return OFFER
     if awaiting == "verification":
-        return Menu("You can also enter the 4 digits on your keypad.", {}, max_digits=4)
+        return Menu(
+            "You can also enter the 4 digits on your keypad.", {}, max_digits=4, digits=True
+        )
     if awaiting == "instalment_months":
         return Menu("You can also enter the number of months, then the hash key.", {}, max_digits=2)
     return HUMAN

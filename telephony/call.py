@@ -51,13 +51,22 @@ class Prompt:
 
     texts: list[str]
     grammar: list[str] | None = None  # phrases for grammar-mode recognition of the next turn
+    # Also recognise the turn freely, for answers the grammar cannot hold (a date of birth
+    # where digits are expected); the handler gets both texts.
+    free_fallback: bool = False
+    # When the words heard so far are a whole answer, the turn ends after a shorter silence.
+    # Default for a grammar turn: the text is one of its phrases.
+    is_complete: Callable[[str], bool] | None = None
     max_digits: int = 4  # keypad digits that complete a turn ('#' completes it earlier)
     hangup: bool = False  # end the call once these have been heard
 
 
 class CallHandler(Protocol):
     async def on_start(self, start: StreamStart) -> Prompt: ...
-    async def on_turn(self, text: str, *, keypad: bool) -> Prompt: ...
+    async def on_turn(self, text: str, *, keypad: bool, free_text: str | None = None) -> Prompt:
+        """`free_text`: the free recognition of the turn, for a prompt with `free_fallback`."""
+        ...
+
     async def on_silence(self, count: int) -> Prompt: ...
     async def on_hangup(self) -> None: ...
 
@@ -116,6 +125,10 @@ class CallSession:
             complete_end_ms=self.settings.complete_end_ms,
         )
         self.recognizer = StreamingRecognizer(model=model, sample_rate=ASR_RATE)
+        # The second, free decoding of a grammar turn with `free_fallback` (borrows a pooled
+        # decoder only while it is fed).
+        self.free_recognizer = StreamingRecognizer(model=model, sample_rate=ASR_RATE)
+        self.dual = False
         self.upsample = Resampler(from_rate=8000, to_rate=ASR_RATE)
         # Vosk is CPU-bound and not thread-safe per recogniser: one worker thread per call.
         self.asr_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
@@ -128,6 +141,7 @@ class CallSession:
         self.hangup_after_playback = False
         self.max_digits = 4
         self.expected_phrases: set[str] = set()  # the grammar of the turn being listened for
+        self.is_complete: Callable[[str], bool] | None = None
         self.digits = ""
         self.digit_timer: asyncio.TimerHandle | None = None
         self.silence_task: asyncio.Task | None = None
@@ -187,9 +201,7 @@ class CallSession:
                 self._feed_asr(pcm)
                 # Ask for the final text now (the ASR thread keeps the order), answer in a task
                 # so the stream keeps being read (barge-in must still be heard).
-                final = asyncio.get_running_loop().run_in_executor(
-                    self.asr_thread, self.recognizer.final
-                )
+                final = asyncio.get_running_loop().run_in_executor(self.asr_thread, self._finals)
                 asyncio.ensure_future(self._turn_ended(event, now, final))
                 self.pre_roll.clear()
                 return
@@ -201,25 +213,34 @@ class CallSession:
 
     def _feed_asr(self, pcm: bytes) -> None:
         chunk = self.upsample.convert(pcm)
-        heard = asyncio.get_running_loop().run_in_executor(
-            self.asr_thread, self.recognizer.accept, chunk
-        )
+        heard = asyncio.get_running_loop().run_in_executor(self.asr_thread, self._accept, chunk)
         heard.add_done_callback(self._heard)
+
+    def _accept(self, chunk: bytes) -> str | None:
+        if self.dual:
+            self.free_recognizer.accept(chunk)
+        return self.recognizer.accept(chunk)
+
+    def _finals(self) -> tuple[str, str | None]:
+        return self.recognizer.final(), self.free_recognizer.final() if self.dual else None
 
     def _heard(self, heard: asyncio.Future) -> None:
         """The text so far: a whole phrase of the expected grammar may end the turn early."""
         if heard.cancelled() or heard.exception() or not self.in_turn:
             return
         text = (heard.result() or "").strip()
-        self.vad.transcript_complete = bool(text) and text in self.expected_phrases
+        complete = self.is_complete or self.expected_phrases.__contains__
+        self.vad.transcript_complete = bool(text) and complete(text)
 
     async def _barge_in(self) -> None:
         self.stats.barge_ins += 1
         self.speaking_marks.clear()
         await self._send({"event": "clear", "streamSid": self.stream_sid})
 
-    async def _turn_ended(self, event: TurnEnded, now: float, final: Awaitable[str]) -> None:
-        text = await final
+    async def _turn_ended(
+        self, event: TurnEnded, now: float, final: Awaitable[tuple[str, str | None]]
+    ) -> None:
+        text, free_text = await final
         if event.backchannel:
             # "uh-huh" while the bot talks: not a turn, the bot keeps talking.
             self.stats.backchannels += 1
@@ -233,7 +254,11 @@ class CallSession:
             wait_ms=event.at_ms - event.last_voiced_at_ms,
         )
         self.stats.turns.append(timing)
-        await self._respond(self.handler.on_turn(text.strip(), keypad=False), timing)
+        if free_text is None:
+            pending = self.handler.on_turn(text.strip(), keypad=False)
+        else:
+            pending = self.handler.on_turn(text.strip(), keypad=False, free_text=free_text.strip())
+        await self._respond(pending, timing)
 
     def _wall_time(self, at_ms: float, default: float) -> float:
         for frame_ms, wall in reversed(self.frame_times):
@@ -269,8 +294,9 @@ class CallSession:
                 return
             self.max_digits = prompt.max_digits
             self.hangup_after_playback = prompt.hangup
+            self.is_complete = prompt.is_complete
             await asyncio.get_running_loop().run_in_executor(
-                self.asr_thread, self._listen_for, prompt.grammar
+                self.asr_thread, self._listen_for, prompt.grammar, prompt.free_fallback
             )
             for text in prompt.texts:
                 audio = await self.speaker.synthesize(text, voice=self.voice)
@@ -294,7 +320,7 @@ class CallSession:
             if not prompt.texts:
                 await self._after_playback()
 
-    def _listen_for(self, grammar: list[str] | None) -> None:
+    def _listen_for(self, grammar: list[str] | None, free_fallback: bool = False) -> None:
         """Grammar mode with the phrases this model knows; free recognition if it knows none
         (a grammar in another language than the model must not break the call)."""
         if grammar:
@@ -303,6 +329,8 @@ class CallSession:
             if missing:
                 log.warning("grammar words unknown to the model, left out: %s", sorted(missing))
         self.recognizer.set_grammar(grammar)
+        self.free_recognizer.reset()
+        self.dual = bool(grammar) and free_fallback
         self.expected_phrases = set(grammar or [])
 
     async def _after_playback(self) -> None:
@@ -336,4 +364,5 @@ class CallSession:
             await self.handler.on_hangup()
         # The decoder goes back to the shared pool after the audio already queued for it.
         self.asr_thread.submit(self.recognizer.close)
+        self.asr_thread.submit(self.free_recognizer.close)
         self.asr_thread.shutdown(wait=False)

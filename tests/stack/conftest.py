@@ -34,6 +34,7 @@ VOICE_TEST_SETTINGS = {
     "vosk_model_path": korean_model(),
     "voice_yes_words": "네",
     "voice_no_words": "아니요",
+    "voice_digit_words": "영|공,일,이,삼,사,오,육,칠,팔,구",
     "voice_silence_s": 1.5,
     "agent_line_number": "+15550109999",
     "agent_line_hours": "00:00-23:59",

@@ -86,6 +86,39 @@ def test_promise_by_keypad_after_dtmf_verification(running, tmp_path):
     assert settings.voice_complete_end_ms <= turns[0]["end_of_turn_wait_ms"] < settings.voice_end_ms
 
 
+def test_verification_turn_listens_for_digits_and_free_speech(running, tmp_path):
+    """The verification turn runs the digits grammar with free recognition beside it: a word
+    that is not four digits ends the turn only after the full silence, the call goes on, and
+    the keypad still verifies. (espeak-ng's Korean digits are too clipped for the small Korean
+    model to recognise reliably, so spoken digits are covered by tests/unit/test_voice_menu.py.)"""
+    account = add_account(running, tmp_path, verification_last4="4321")
+    turns_before = len(voice_turns(running))
+    steps = [
+        WaitForBot(timeout_s=60),
+        Say("네", voice="ko"),
+        WaitForBot(timeout_s=60),
+        Say("금요일", voice="ko"),
+        WaitForBot(timeout_s=90),
+        Dtmf("4321"),
+        WaitForBot(timeout_s=90),
+        Dtmf("1"),
+        WaitForBot(timeout_s=60),
+        Dtmf("1"),
+        WaitForBot(timeout_s=60),
+        Dtmf("2"),
+        WaitForBot(timeout_s=60),
+    ]
+    call(running, account, CallScenario(answered_by="human", steps=steps, speed=FAST))
+    [promise] = transcript_of(running, account)["promises"]
+    assert promise["amount"] == "50.00"
+    deadline = time.monotonic() + 10
+    while len(voice_turns(running)) < turns_before + 6 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    turns = voice_turns(running)[turns_before:]
+    assert [t["kind"] for t in turns[:3]] == ["grammar", "grammar", "keypad"]
+    assert turns[1]["end_of_turn_wait_ms"] >= running.settings.voice_end_ms
+
+
 def test_answering_machine_gets_the_limited_content_voicemail(running, tmp_path):
     account = add_account(running, tmp_path, customer_name="Mia Park")
     sid, finished = call(

@@ -1,0 +1,74 @@
+"""What a phone caller's words and keys mean at each turn (bot/voice_menu.py, bot/voice.py)."""
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+
+from bot.voice import VoiceCall, digit_words, spoken_digits
+from bot.voice_menu import menu_for
+
+KOREAN = digit_words("영|공,일,이,삼,사,오,육,칠,팔,구")
+
+
+def test_digit_words_map_every_alternative():
+    words = digit_words("zero|oh,one,two,three,four,five,six,seven,eight,nine")
+    assert words["zero"] == words["oh"] == "0" and words["nine"] == "9"
+    assert KOREAN["공"] == KOREAN["영"] == "0" and KOREAN["사"] == "4"
+
+
+def test_digit_words_need_ten_entries():
+    with pytest.raises(ValueError, match="10 entries"):
+        digit_words("zero,one,two")
+
+
+@pytest.mark.parametrize(
+    ("heard", "digits"),
+    [("사 삼 이 일", "4321"), ("공 오", "05"), ("", None), ("사 금요일", None), ("네", None)],
+)
+def test_spoken_digits(heard, digits):
+    assert spoken_digits(heard, KOREAN) == digits
+
+
+def test_verification_listens_for_digits():
+    menu = menu_for("verification", 0)
+    assert menu.digits and menu.max_digits == 4
+    assert not menu_for("identity", 0).digits
+
+
+class Conversations:
+    """Records what the call hands to the conversation."""
+
+    def __init__(self):
+        self.sent = []
+
+    async def send(self, conversation_id, text):
+        self.sent.append(text)
+        return SimpleNamespace(messages=["ok"], meta={"awaiting": "verification"}, ended=False)
+
+
+def verification_call() -> tuple[VoiceCall, Conversations]:
+    conversations = Conversations()
+    service = SimpleNamespace(
+        conversations=conversations, digit_words=KOREAN, yes=["네"], no=["아니요"]
+    )
+    call = VoiceCall(service, "CA1")
+    call.conversation_id = "c1"
+    call.menu = menu_for("verification", 0)
+    return call, conversations
+
+
+def test_four_spoken_digits_go_to_the_conversation_as_digits():
+    call, conversations = verification_call()
+    prompt = asyncio.run(call.on_turn("사 삼 이 일", keypad=False, free_text="사상 이일"))
+    assert conversations.sent == ["4321"]
+    # The next verification turn again listens for digits, with free speech beside them,
+    # and is a whole answer once four digits are heard.
+    assert prompt.free_fallback and set(prompt.grammar) == set(KOREAN)
+    assert prompt.is_complete("일 이 삼 사") and not prompt.is_complete("일 이")
+
+
+def test_anything_else_goes_as_free_speech():
+    call, conversations = verification_call()
+    asyncio.run(call.on_turn("이 이", keypad=False, free_text="march third nineteen eighty"))
+    assert conversations.sent == ["march third nineteen eighty"]
