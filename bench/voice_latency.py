@@ -4,16 +4,16 @@ real TTS, real Rasa and actions), the caller speaking in real time.
     .venv/bin/python -m bench.voice_latency --calls 1 5 10 15
 
 Each caller answers the identity question with "네" (a yes/no turn: grammar-mode recognition)
-and the verification question with "아니요" (free recognition: digits or a date of birth are
-expected there), in Korean, the language of the only model here. The K calls are answered at
-random moments within the first `--spread` seconds (3 s by default), as calls in progress
-would be; `--spread 0` puts every caller in lockstep, the worst case for the single action
-server.
+and the verification question with "아니요" (the digits grammar with free recognition beside it,
+since a date of birth may come instead), in Korean, the language of the only model here. The K
+calls are answered at random moments within the first `--spread` seconds (3 s by default), as
+calls in progress would be; `--spread 0` puts every caller in lockstep, the worst case for the
+single action server.
 
 Per K it prints, p50 and p95, over all turns and per kind of turn:
 - processing: from the end-of-turn decision to the first bot audio frame sent (gateway side);
 - voice-to-voice: from the caller's last voiced audio to the first bot audio frame sent (this
-  includes the end-of-turn wait, 600 ms of silence by default);
+  includes the end-of-turn wait: 500 ms of silence, 250 ms after a whole answer);
 and whether the pipeline kept up in real time (every turn answered, no caller script timing out,
 voice-to-voice p95 under 1.5 s).
 """
@@ -146,7 +146,7 @@ def main() -> None:
     print("\nper kind of turn")
     for k, kind, processing, v2v in kinds:
         print(
-            f"{k:>4} {kind:>8} {len(v2v):>4} turns  proc p50 {statistics.median(processing):5.0f} "
+            f"{k:>4} {kind:>12} {len(v2v):>4} turns  proc p50 {statistics.median(processing):5.0f} "
             f"p95 {pct(processing, .95):5.0f}  v2v p50 {statistics.median(v2v):5.0f} "
             f"p95 {pct(v2v, .95):5.0f}"
         )

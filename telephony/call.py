@@ -90,7 +90,7 @@ class TurnTiming:
     end_of_turn_at: float  # the session decided the caller had finished
     last_voice_at: float  # wall time of the caller's last voiced frame
     first_audio_at: float | None = None  # first bot frame sent back
-    kind: str = "speech"  # "speech" (free recognition), "grammar" or "keypad"
+    kind: str = "speech"  # "speech" (free recognition), "grammar", "grammar+free" or "keypad"
     wait_ms: int = 0  # the end-of-turn silence waited, in audio time
 
 
@@ -246,7 +246,7 @@ class CallSession:
             self.stats.backchannels += 1
             return
         last_voice = self._wall_time(event.last_voiced_at_ms, now)
-        kind = "grammar" if self.expected_phrases else "speech"
+        kind = "speech" if not self.expected_phrases else "grammar+free" if self.dual else "grammar"
         timing = TurnTiming(
             end_of_turn_at=now,
             last_voice_at=last_voice,

@@ -115,7 +115,7 @@ def test_verification_turn_listens_for_digits_and_free_speech(running, tmp_path)
     while len(voice_turns(running)) < turns_before + 6 and time.monotonic() < deadline:
         time.sleep(0.1)
     turns = voice_turns(running)[turns_before:]
-    assert [t["kind"] for t in turns[:3]] == ["grammar", "grammar", "keypad"]
+    assert [t["kind"] for t in turns[:3]] == ["grammar", "grammar+free", "keypad"]
     assert turns[1]["end_of_turn_wait_ms"] >= running.settings.voice_end_ms
 
 
