@@ -1,5 +1,6 @@
-"""Text turns for every channel: open a conversation, pass a customer's message to Rasa, keep
-the transcript, and fail safe. Chat, SMS and voice all come through here."""
+"""Text turns for every channel: open a conversation, pass a customer's message to Rasa, and
+fail safe. Chat, SMS and voice all come through here. The transcript is written by the actions,
+with each turn's records; a failed turn's is written here."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ log = logging.getLogger(__name__)
 SAFE_REPLY = (
     "Sorry, something went wrong on our side. A member of our team will contact you shortly."
 )
-REDACTED = "[verification answer redacted]"
 
 
 class ConversationNotFound(LookupError):
@@ -69,8 +69,8 @@ class Conversations:
         if reply is None or reply.meta is None:
             await asyncio.to_thread(self.record_failure, conversation_id, customer_text)
             return BotReply(conversation_id, [SAFE_REPLY], ended=False, failed=True)
-        stored = REDACTED if reply.meta.get("redact") else customer_text
-        await asyncio.to_thread(self._keep_transcript, conversation_id, stored, reply.texts)
+        # The transcript was written by the action, in the transaction of the turn's records
+        # (bot/conversation/service.py).
         return BotReply(
             conversation_id, reply.texts, ended=bool(reply.meta.get("ended")), meta=reply.meta
         )
@@ -91,15 +91,6 @@ class Conversations:
             if conversation is None:
                 raise ConversationNotFound(conversation_id)
             return conversation
-
-    def _keep_transcript(self, conversation_id: str, customer: str | None, bot: list[str]):
-        with session_scope() as session:
-            if customer is not None:
-                session.add(
-                    Turn(conversation_id=conversation_id, speaker="customer", text=customer)
-                )
-            for text in bot:
-                session.add(Turn(conversation_id=conversation_id, speaker="bot", text=text))
 
     def record_failure(self, conversation_id: str, customer: str | None) -> None:
         """The customer gets a safe message and a person gets the case; nothing is lost."""

@@ -13,6 +13,20 @@ from bot.conversation.engine import Effect
 from bot.escalations import EscalationQueue
 from bot.ledger import models as m
 
+REDACTED = "[verification answer redacted]"
+
+
+def transcribe(
+    session: Session, conversation_id: str, customer: str | None, bot: list[str], redact: bool
+) -> None:
+    """The turn's transcript, in the transaction that writes its records: one write per turn,
+    and a record never exists without the words that made it."""
+    if customer is not None:
+        text = REDACTED if redact else customer
+        session.add(m.Turn(conversation_id=conversation_id, speaker="customer", text=text))
+    for text in bot:
+        session.add(m.Turn(conversation_id=conversation_id, speaker="bot", text=text))
+
 
 def apply_effects(
     session: Session,

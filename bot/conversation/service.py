@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from bot.conversation import engine
 from bot.conversation.facts import AccountFacts
-from bot.conversation.records import apply_effects
+from bot.conversation.records import apply_effects, transcribe
 from bot.conversation.wording import Bank
 from bot.escalations import EscalationQueue
 from bot.ledger.db import session_scope
@@ -46,7 +46,10 @@ def open_conversation(
         # straight through Rasa (rasa shell, another channel) is recorded here.
         if session.get(Conversation, conversation_id) is None:
             session.add(Conversation(id=conversation_id, account_id=account_id, channel=channel))
-        return engine.start(conversation_id=conversation_id, channel=channel, ctx=ctx)
+            session.flush()
+        outcome = engine.start(conversation_id=conversation_id, channel=channel, ctx=ctx)
+        transcribe(session, conversation_id, None, outcome.messages, redact=False)
+        return outcome
 
 
 def take_turn(
@@ -62,5 +65,12 @@ def take_turn(
             account_id=state["account_id"],
             channel=state["channel"],
             effects=outcome.effects,
+        )
+        transcribe(
+            session,
+            state["conversation_id"],
+            turn.text,
+            outcome.messages,
+            redact=outcome.redact_customer_text,
         )
         return outcome
