@@ -22,6 +22,17 @@ from telephony.twilio_sim.scenario import (
 from tests.stack.conftest import add_account
 
 FAST = 4.0  # the simulated line plays audio 4x faster than real time
+# The caller hears the greeting and says yes ("네"), then hears the verification question.
+ITS_ME = [WaitForBot(timeout_s=60), Say("네", voice="ko"), WaitForBot(timeout_s=60)]
+# Once verified: the keypad choices that end in a promise of the minimum due.
+PAY_MINIMUM_TOMORROW = [
+    Dtmf("1"),
+    WaitForBot(timeout_s=60),
+    Dtmf("1"),
+    WaitForBot(timeout_s=60),
+    Dtmf("2"),
+    WaitForBot(timeout_s=60),
+]
 
 
 def call(running, account, scenario) -> tuple[str, object]:
@@ -47,22 +58,18 @@ def voice_turns(running) -> list[dict]:
     return [json.loads(t) for t in running.redis.lrange("metrics:voice_turns", 0, -1)]
 
 
+def turns_since(running, before: int, count: int) -> list[dict]:
+    """The call's turn timings: the gateway records them just after the stream stops."""
+    deadline = time.monotonic() + 10
+    while len(voice_turns(running)) < before + count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return voice_turns(running)[before:]
+
+
 def test_promise_by_keypad_after_dtmf_verification(running, tmp_path):
     account = add_account(running, tmp_path, verification_last4="4321")
     turns_before = len(voice_turns(running))
-    steps = [
-        WaitForBot(timeout_s=60),
-        Say("네", voice="ko"),
-        WaitForBot(timeout_s=60),
-        Dtmf("4321"),
-        WaitForBot(timeout_s=90),
-        Dtmf("1"),
-        WaitForBot(timeout_s=60),
-        Dtmf("1"),
-        WaitForBot(timeout_s=60),
-        Dtmf("2"),
-        WaitForBot(timeout_s=60),
-    ]
+    steps = [*ITS_ME, Dtmf("4321"), WaitForBot(timeout_s=90), *PAY_MINIMUM_TOMORROW]
     sid, finished = call(
         running, account, CallScenario(answered_by="human", steps=steps, speed=FAST)
     )
@@ -77,10 +84,7 @@ def test_promise_by_keypad_after_dtmf_verification(running, tmp_path):
     assert stream.marks and all(m.echoed_at is not None for m in stream.marks)
     assert not stream.clears
     # "네" is a whole answer to the yes/no question: the turn ended after the short wait.
-    deadline = time.monotonic() + 10
-    while len(voice_turns(running)) < turns_before + 5 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    turns = voice_turns(running)[turns_before:]
+    turns = turns_since(running, turns_before, 5)
     assert [t["kind"] for t in turns] == ["grammar", "keypad", "keypad", "keypad", "keypad"]
     settings = running.settings
     assert settings.voice_complete_end_ms <= turns[0]["end_of_turn_wait_ms"] < settings.voice_end_ms
@@ -94,27 +98,17 @@ def test_verification_turn_listens_for_digits_and_free_speech(running, tmp_path)
     account = add_account(running, tmp_path, verification_last4="4321")
     turns_before = len(voice_turns(running))
     steps = [
-        WaitForBot(timeout_s=60),
-        Say("네", voice="ko"),
-        WaitForBot(timeout_s=60),
+        *ITS_ME,
         Say("금요일", voice="ko"),
         WaitForBot(timeout_s=90),
         Dtmf("4321"),
         WaitForBot(timeout_s=90),
-        Dtmf("1"),
-        WaitForBot(timeout_s=60),
-        Dtmf("1"),
-        WaitForBot(timeout_s=60),
-        Dtmf("2"),
-        WaitForBot(timeout_s=60),
+        *PAY_MINIMUM_TOMORROW,
     ]
     call(running, account, CallScenario(answered_by="human", steps=steps, speed=FAST))
     [promise] = transcript_of(running, account)["promises"]
     assert promise["amount"] == "50.00"
-    deadline = time.monotonic() + 10
-    while len(voice_turns(running)) < turns_before + 6 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    turns = voice_turns(running)[turns_before:]
+    turns = turns_since(running, turns_before, 6)
     assert [t["kind"] for t in turns[:3]] == ["grammar", "grammar+free", "keypad"]
     assert turns[1]["end_of_turn_wait_ms"] >= running.settings.voice_end_ms
 
