@@ -25,7 +25,7 @@ FAST = 4.0  # the simulated line plays audio 4x faster than real time
 # The caller hears the greeting and says yes ("네"), then hears the verification question.
 ITS_ME = [WaitForBot(timeout_s=60), Say("네", voice="ko"), WaitForBot(timeout_s=60)]
 # Once verified: the keypad choices that end in a promise of the minimum due.
-PAY_MINIMUM_TOMORROW = [
+PROMISE_BY_KEYPAD = [
     Dtmf("1"),
     WaitForBot(timeout_s=60),
     Dtmf("1"),
@@ -69,7 +69,7 @@ def turns_since(running, before: int, count: int) -> list[dict]:
 def test_promise_by_keypad_after_dtmf_verification(running, tmp_path):
     account = add_account(running, tmp_path, verification_last4="4321")
     turns_before = len(voice_turns(running))
-    steps = [*ITS_ME, Dtmf("4321"), WaitForBot(timeout_s=90), *PAY_MINIMUM_TOMORROW]
+    steps = [*ITS_ME, Dtmf("4321"), WaitForBot(timeout_s=90), *PROMISE_BY_KEYPAD]
     sid, finished = call(
         running, account, CallScenario(answered_by="human", steps=steps, speed=FAST)
     )
@@ -103,7 +103,7 @@ def test_verification_turn_listens_for_digits_and_free_speech(running, tmp_path)
         WaitForBot(timeout_s=90),
         Dtmf("4321"),
         WaitForBot(timeout_s=90),
-        *PAY_MINIMUM_TOMORROW,
+        *PROMISE_BY_KEYPAD,
     ]
     call(running, account, CallScenario(answered_by="human", steps=steps, speed=FAST))
     [promise] = transcript_of(running, account)["promises"]
