@@ -309,7 +309,7 @@ class VoiceCall:
 
         def complete(heard: str) -> bool:
             digits = spoken_digits(heard, words)
-            return digits is not None and len(digits) >= wanted
+            return digits is not None and len(digits) == wanted
 
         return complete
 

@@ -84,6 +84,10 @@ class RecognizerPool:
         return vosk.KaldiRecognizer(self.model, float(self.sample_rate))
 
     def release(self, rec: vosk.KaldiRecognizer) -> None:
+        # FinalResult ends the utterance and drops the feature pipeline's state (a bare Reset
+        # mid-utterance would let the next caller inherit this one's audio and adaptation);
+        # the graph cache, the point of the pool, survives both.
+        rec.FinalResult()
         rec.Reset()
         with self._lock:
             if len(self._idle) < self.max_idle:

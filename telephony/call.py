@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -162,6 +163,9 @@ class CallSession:
     async def handle(self, message: dict) -> None:
         """Feed one Twilio Media Streams message."""
         event = message.get("event")
+        if self.closed and event != "stop":
+            # The bot hung up; Twilio may still send audio or keys until its "stop".
+            return
         if event == "start":
             start = message["start"]
             self.stream_sid = start["streamSid"]
@@ -226,7 +230,12 @@ class CallSession:
 
     def _heard(self, heard: asyncio.Future) -> None:
         """The text so far: a whole phrase of the expected grammar may end the turn early."""
-        if heard.cancelled() or heard.exception() or not self.in_turn:
+        if heard.cancelled():
+            return
+        if heard.exception():
+            log.warning("speech recognition failed on a frame: %r", heard.exception())
+            return
+        if not self.in_turn:
             return
         text = (heard.result() or "").strip()
         complete = self.is_complete or self.expected_phrases.__contains__
@@ -360,9 +369,20 @@ class CallSession:
         self._cancel_silence()
         if self.digit_timer:
             self.digit_timer.cancel()
-        with contextlib.suppress(Exception):
-            await self.handler.on_hangup()
-        # The decoder goes back to the shared pool after the audio already queued for it.
-        self.asr_thread.submit(self.recognizer.close)
-        self.asr_thread.submit(self.free_recognizer.close)
-        self.asr_thread.shutdown(wait=False)
+        try:
+            with contextlib.suppress(Exception):
+                await self.handler.on_hangup()
+        finally:
+            # Queued audio is dropped; the decoders go back to the shared pool.
+            self.asr_thread.shutdown(wait=False, cancel_futures=True)
+            self._give_back_decoders()
+
+    def _give_back_decoders(self) -> None:
+        # After shutdown the worker runs what it had started, then nothing: wait for it in a
+        # thread of its own so the event loop is not held, then close the recognisers there.
+        def give_back() -> None:
+            self.asr_thread.shutdown(wait=True)
+            self.recognizer.close()
+            self.free_recognizer.close()
+
+        threading.Thread(target=give_back, name="asr-close", daemon=True).start()

@@ -100,6 +100,9 @@ class TurnDetector:
         self.now_ms += self.frame_ms
         events: list[TurnEvent] = []
         if self._classify(frame):
+            if self._silence_ms:
+                # Speech again after a pause: the words so far are no longer the whole answer.
+                self.transcript_complete = False
             self._run_ms += self.frame_ms
             self._silence_ms = 0
             self._last_voiced_ms = self.now_ms

@@ -78,6 +78,8 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
                 fitted = pickle.loads((path / FILE).read_bytes())  # noqa: S301
         except (ValueError, FileNotFoundError):
             fitted = None  # trained without intent examples
+        if fitted is not None:
+            shared_encoder()  # load the weights now: a missing package fails at start-up
         return cls(config, model_storage, resource, fitted)
 
     def _features(self, texts: list[str], fit: bool = False) -> sp.csr_matrix:
@@ -108,8 +110,14 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
-        with_text = [m for m in messages if m.get(TEXT)]
-        if not with_text or self._fitted is None:
+        with_text = [m for m in messages if m.get(TEXT) and self._fitted is not None]
+        classified = {id(m) for m in with_text}
+        for message in messages:
+            if id(message) not in classified:
+                # As DIET does: no intent, rather than none set (the FallbackClassifier reads it).
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set("intent_ranking", [], add_to_output=True)
+        if not with_text:
             return messages
         model = self._fitted["model"]
         texts = [_normal(m.get(TEXT)) for m in with_text]

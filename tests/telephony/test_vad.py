@@ -173,8 +173,8 @@ def test_a_complete_transcript_ends_the_turn_after_the_shorter_wait() -> None:
 
 
 def test_voice_after_a_complete_transcript_needs_the_full_wait_again() -> None:
-    # Complete at the first pause, but the caller goes on: the new speech starts a new turn's
-    # worth of waiting only if the session says it is complete again.
+    # Complete at the first pause, but the caller goes on: the full wait applies again unless
+    # the session says the longer text is complete too.
     decisions = iter("1" * 20 + "0" * 5 + "1" * 10 + "0" * 40)
     detector = TurnDetector(
         classify=lambda _frame: next(decisions) == "1", end_ms=600, complete_end_ms=240
@@ -184,6 +184,7 @@ def test_voice_after_a_complete_transcript_needs_the_full_wait_again() -> None:
     detector.transcript_complete = True
     events = run(detector, frames[21:25])  # 4 more silent frames: still under 240 ms
     assert not events
-    detector.transcript_complete = False  # more words came: the text is no longer complete
-    events = run(detector, frames[25:])
+    events = run(detector, frames[25:26])  # the caller speaks again
+    assert not detector.transcript_complete  # what was heard is no longer the whole answer
+    events += run(detector, frames[26:])
     assert events[-1].at_ms == events[-1].last_voiced_at_ms + 600

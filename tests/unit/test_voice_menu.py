@@ -72,3 +72,10 @@ def test_anything_else_goes_as_free_speech():
     call, conversations = verification_call()
     asyncio.run(call.on_turn("이 이", keypad=False, free_text="march third nineteen eighty"))
     assert conversations.sent == ["march third nineteen eighty"]
+
+
+def test_a_digits_turn_is_complete_at_exactly_the_digits_asked_for():
+    call, _ = verification_call()
+    complete = call._prompt(["ok"], {"awaiting": "verification"}, False).is_complete
+    assert complete("일 이 삼 사")
+    assert not complete("일 이 삼") and not complete("일 이 삼 사 오")  # a date read as digits
