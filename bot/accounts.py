@@ -115,16 +115,22 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[dict | None, list[str]]:
     return (None if errors else out), errors
 
 
+def csv_with_columns(handle, columns) -> csv.DictReader:
+    """A CSV reader over `handle`, refusing a header that lacks any of `columns`."""
+    reader = csv.DictReader(handle)
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportFailed([f"line 1: missing column(s): {', '.join(missing)}"])
+    return reader
+
+
 def read_accounts(path: Path) -> list[dict]:
     """Parse and validate the whole file; raise ImportFailed naming every bad line and column."""
     errors: list[str] = []
     rows: list[dict] = []
     seen: dict[str, int] = {}
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ImportFailed([f"line 1: missing column(s): {', '.join(missing)}"])
+        reader = csv_with_columns(handle, COLUMNS)
         for row in reader:
             line = reader.line_num
             parsed, row_errors = _parse_row(row, line)

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.ledger.models import Escalation, new_id, utcnow
+from bot.redis_client import ensure_group
 
 REASONS = frozenset(
     {
@@ -57,11 +58,7 @@ class EscalationQueue:
         self.stream = stream
 
     def ensure_group(self) -> None:
-        try:
-            self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        ensure_group(self.redis, self.stream, GROUP)
 
     def enqueue(
         self,

@@ -22,7 +22,6 @@ Settlement rules (`settle_promises`):
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
@@ -36,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit
-from bot.accounts import CURRENCIES, ImportFailed
+from bot.accounts import CURRENCIES, ImportFailed, csv_with_columns
 from bot.ledger.models import Account, FollowUp, OptOut, Payment, Promise
 
 COLUMNS = ("account_id", "amount", "currency", "paid_on")
@@ -90,10 +89,7 @@ def parse_payments(path: Path, *, today: date | None = None) -> tuple[list[Payme
     errors: list[str] = []
     rows: list[PaymentRow] = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ImportFailed([f"line 1: missing column(s): {', '.join(missing)}"])
+        reader = csv_with_columns(handle, COLUMNS)
         for row in reader:
             line = reader.line_num
             cells: dict = {}

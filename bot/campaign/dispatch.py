@@ -63,6 +63,7 @@ from bot.campaign.contacts import DueContact
 from bot.campaign.strategy import Strategy, load_strategy
 from bot.campaign.windows import next_window_open, parse_day_tag
 from bot.compliance.gate import GateDecision
+from bot.redis_client import ensure_group
 
 log = logging.getLogger(__name__)
 
@@ -205,11 +206,7 @@ class CampaignQueue:
         return f"{self.prefix}:alive:{instance}"
 
     def ensure_group(self) -> None:
-        try:
-            self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        ensure_group(self.redis, self.stream, GROUP)
 
     # ---------------------------------------------------------------- scheduling
 
