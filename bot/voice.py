@@ -245,13 +245,7 @@ class VoiceCall:
         if count > 2:
             self.ended = True
             return Prompt([NO_RESPONSE], hangup=True)
-        return Prompt(
-            [STILL_THERE, *self.last_prompt[-1:]],
-            grammar=self._grammar(),
-            free_fallback=bool(self.menu and self.menu.digits),
-            is_complete=self._is_complete(),
-            max_digits=self.menu.max_digits if self.menu else 4,
-        )
+        return self._listening([STILL_THERE, *self.last_prompt[-1:]])
 
     async def fail_safe(self) -> None:
         """The media pipeline broke mid-call: say the safe message and queue the case."""
@@ -284,12 +278,16 @@ class VoiceCall:
         if self.menu and texts:
             texts.append(self.menu.hint)
         self.last_prompt = texts
+        return self._listening(texts, hangup=ended and not self.transferred)
+
+    def _listening(self, texts: list[str], *, hangup: bool = False) -> Prompt:
+        """Say `texts`, then listen the way the current menu asks (grammar, keypad digits)."""
         return Prompt(
             texts,
             grammar=self._grammar(),
             free_fallback=bool(self.menu and self.menu.digits),
             is_complete=self._is_complete(),
-            hangup=ended and not self.transferred,
+            hangup=hangup,
             max_digits=self.menu.max_digits if self.menu else 4,
         )
 

@@ -263,11 +263,10 @@ class CallSession:
             wait_ms=event.at_ms - event.last_voiced_at_ms,
         )
         self.stats.turns.append(timing)
-        if free_text is None:
-            pending = self.handler.on_turn(text.strip(), keypad=False)
-        else:
-            pending = self.handler.on_turn(text.strip(), keypad=False, free_text=free_text.strip())
-        await self._respond(pending, timing)
+        free_text = free_text.strip() if free_text is not None else None
+        await self._respond(
+            self.handler.on_turn(text.strip(), keypad=False, free_text=free_text), timing
+        )
 
     def _wall_time(self, at_ms: float, default: float) -> float:
         for frame_ms, wall in reversed(self.frame_times):

@@ -110,14 +110,13 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
-        with_text = [m for m in messages if m.get(TEXT) and self._fitted is not None]
-        classified = {id(m) for m in with_text}
         for message in messages:
-            if id(message) not in classified:
-                # As DIET does: no intent, rather than none set (the FallbackClassifier reads it).
-                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
-                message.set("intent_ranking", [], add_to_output=True)
-        if not with_text:
+            # As DIET does: no intent rather than none set (the FallbackClassifier reads it);
+            # messages with text get theirs below.
+            message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+            message.set("intent_ranking", [], add_to_output=True)
+        with_text = [m for m in messages if m.get(TEXT)]
+        if not with_text or self._fitted is None:
             return messages
         model = self._fitted["model"]
         texts = [_normal(m.get(TEXT)) for m in with_text]

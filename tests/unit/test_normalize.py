@@ -374,7 +374,8 @@ def test_parse_callback_time_fixed_offset_zone():
 
 
 def test_parse_callback_time_pytz_zone_gets_real_offset():
-    pytz = pytest.importorskip("pytz")
+    import pytz  # dateparser's own dependency, so always installed
+
     zone = pytz.timezone("America/New_York")
     result = parse_callback_time("tomorrow after 6", now=zone.localize(datetime(2026, 10, 31, 12)))
     assert result.utcoffset() == timedelta(hours=-5)
