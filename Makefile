@@ -38,7 +38,7 @@ train: install
 
 # The English speech-recognition model for the voice channel (needs the internet once).
 models: install
-	$(BIN)/python -m bot.voice_models
+	$(BIN)/python -m bot.channels.voice.models
 
 run: install
 	$(BIN)/reminderbot run

@@ -18,12 +18,12 @@ import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from bot.analytics.segments import dpd_bucket
 from bot.campaign.planner import OPT_OUT_BITS, Accounts, History, plan
 from bot.campaign.strategy import BUCKET_START, SIGNALS, load_strategy
 from bot.campaign.windows import DAY_US, from_us, local_midnight, to_us
 from bot.compliance.gate import ContactFacts, decide
 from bot.compliance.profiles import load_profiles
-from bot.segments import dpd_bucket
 from bot.settings import ROOT
 
 US_ZONES = (

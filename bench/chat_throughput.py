@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 
-from bot.accounts import import_accounts
+from bot.infra.supervisor import BIN, Stack, child_env, model_path
+from bot.ledger.portfolio import import_accounts
 from bot.settings import ROOT, Settings
-from bot.stack import BIN, Stack, child_env, model_path
 from tests.conftest import free_port
 
 SCRIPT = [

@@ -22,10 +22,10 @@ from pathlib import Path
 import httpx
 import websockets
 
-from bot.agents import add_agent
-from bot.escalations import EscalationQueue
+from bot.agents.escalations import EscalationQueue
+from bot.agents.logins import add_agent
+from bot.infra.redis_client import redis_for
 from bot.ledger.db import session_scope
-from bot.redis_client import redis_for
 from tests.stack.conftest import start_stack, stop_stack
 
 PASSWORD = "bench-password-123"  # noqa: S105

@@ -13,8 +13,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from bot.infra.supervisor import BIN, rasa_env
 from bot.settings import ROOT
-from bot.stack import BIN, rasa_env
 
 
 def main() -> None:

@@ -63,7 +63,7 @@ from bot.campaign.contacts import DueContact
 from bot.campaign.strategy import Strategy, load_strategy
 from bot.campaign.windows import next_window_open, parse_day_tag
 from bot.compliance.gate import GateDecision
-from bot.redis_client import ensure_group
+from bot.infra.redis_client import ensure_group
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.analytics.segments import dpd_bucket
 from bot.campaign.contacts import DueContact, dispatch_key
 from bot.campaign.dispatch import CampaignQueue
 from bot.compliance.gate import CHANNELS
 from bot.ledger import models as m
-from bot.segments import dpd_bucket
 
 
 def due_follow_ups(

@@ -41,13 +41,13 @@ import numpy as np
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from bot.analytics.segments import dpd_bucket
 from bot.campaign.contacts import DueContact, dispatch_key
 from bot.campaign.strategy import ACTIONS, BANDS, BUCKET_START, SIGNALS, Strategy
 from bot.campaign.windows import DAY_US, day_tag, local_midnight, next_window_open, to_us
 from bot.compliance.gate import CHANNELS
 from bot.compliance.profiles import Profile
 from bot.ledger import models as m
-from bot.segments import dpd_bucket
 
 VOICE_BIT, SMS_BIT = 1, 2
 OPT_OUT_BITS = {"voice": VOICE_BIT, "sms": SMS_BIT, "all": VOICE_BIT | SMS_BIT}

@@ -1,7 +1,7 @@
 """Collection strategies per segment, read from `bot/campaign.yml`.
 
-A segment is product x days-past-due bucket (`bot.segments`) x score band (from the propensity to
-pay: high >= 0.6, medium >= 0.3, low below, `unscored` without a score), written
+A segment is product x days-past-due bucket (`bot.analytics.segments`) x score band (from the
+propensity to pay: high >= 0.6, medium >= 0.3, low below, `unscored` without a score), written
 `credit_card:1-30:high`. A strategy says which channel to use on which day of the bucket and how
 often (`steps`), how to back off after a no-answer or a busy line (`retry`), and the escalation
 rules say when a case leaves automated contact (legal review, relationship manager) or changes its
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.analytics.segments import BUCKETS, dpd_bucket
 from bot.compliance.gate import CHANNELS
-from bot.segments import BUCKETS, dpd_bucket
 
 PRODUCTS = ("credit_card", "personal_loan", "business_loan")
 BUCKET_NAMES = ("current", *(name for _low, _high, name in BUCKETS))

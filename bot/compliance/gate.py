@@ -185,7 +185,7 @@ def check_contact(
 
 
 def _audit(session, account_id, channel, decision, actor) -> None:
-    from bot import audit
+    from bot.compliance import audit
 
     audit.append(
         session,

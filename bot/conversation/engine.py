@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from bot import normalize as nz
 from bot.conversation import wording as say
 from bot.conversation.facts import AccountFacts
+from bot.conversation.plans import allowed_months, check_promise, instalment_plan
+from bot.conversation.policy import Policy
+from bot.conversation.understanding import parse as nz
+from bot.conversation.verification import MAX_TRIES, check_answer
 from bot.conversation.wording import Bank
-from bot.plans import allowed_months, check_promise, instalment_plan
-from bot.policy import Policy
-from bot.verification import MAX_TRIES, check_answer
 
 # Actions that are about the debt: before verification they only lead back to verification.
 DEBT_ACTIONS = {

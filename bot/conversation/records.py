@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot.agents.escalations import EscalationQueue
+from bot.compliance import audit
 from bot.conversation.engine import Effect
-from bot.escalations import EscalationQueue
 from bot.ledger import models as m
 
 REDACTED = "[verification answer redacted]"

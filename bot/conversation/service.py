@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from bot.agents.escalations import EscalationQueue
 from bot.conversation import engine
 from bot.conversation.facts import AccountFacts
+from bot.conversation.policy import load_policy
 from bot.conversation.records import apply_effects, transcribe
 from bot.conversation.wording import Bank
-from bot.escalations import EscalationQueue
+from bot.infra.redis_client import default_redis
 from bot.ledger.db import session_scope
 from bot.ledger.models import Account, Conversation
-from bot.policy import load_policy
-from bot.redis_client import default_redis
 from bot.settings import get_settings
 
 

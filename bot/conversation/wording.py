@@ -8,9 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.conversation.facts import AccountFacts
-from bot.normalize import format_date, format_money
-from bot.plans import InstalmentPlan
-from bot.policy import Policy
+from bot.conversation.plans import InstalmentPlan
+from bot.conversation.policy import Policy
+from bot.conversation.understanding.parse import format_date, format_money
 
 
 @dataclass(frozen=True)

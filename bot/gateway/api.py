@@ -9,14 +9,14 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from bot import webhook_events
-from bot.account_view import account_record, escalation_json
-from bot.escalations import NotClaimable
+from bot.agents.account_view import account_record, escalation_json
+from bot.agents.escalations import NotClaimable
+from bot.channels.outreach import ContactDenied
+from bot.channels.turns import AccountNotFound, ConversationEnded, ConversationNotFound
 from bot.gateway.deps import Authorized, ConversationsDep, QueueDep
+from bot.infra import webhook_events
 from bot.ledger.db import session_scope
 from bot.ledger.models import ContactAttempt, Escalation
-from bot.outreach import ContactDenied
-from bot.turns import AccountNotFound, ConversationEnded, ConversationNotFound
 
 router = APIRouter(prefix="/api", dependencies=[Authorized], tags=["text API"])
 

@@ -12,20 +12,20 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
-from bot.escalations import EscalationQueue
+from bot.agents.escalations import EscalationQueue
+from bot.channels.outreach import Outreach
+from bot.channels.sms import Bank as SmsBank
+from bot.channels.sms import SmsChannel
+from bot.channels.turns import Conversations
+from bot.channels.voice.service import CallRegistry, VoiceService, warm_recognizers
+from bot.channels.webchat import router as chat_router
 from bot.gateway.api import router as api_router
 from bot.gateway.twilio_sms import router as sms_router
 from bot.gateway.twilio_voice import router as voice_router
+from bot.infra.rasa_client import RasaClient
+from bot.infra.redis_client import redis_for
 from bot.ledger.db import engine_for
-from bot.outreach import Outreach
-from bot.rasa_client import RasaClient
-from bot.redis_client import redis_for
 from bot.settings import Settings, generate_api_token, get_settings
-from bot.sms import Bank as SmsBank
-from bot.sms import SmsChannel
-from bot.turns import Conversations
-from bot.voice import CallRegistry, VoiceService, warm_recognizers
-from bot.web.chat import router as chat_router
 from bot.web.console import LoginRequired
 from bot.web.console import router as console_router
 from bot.web.live import ConsoleHub

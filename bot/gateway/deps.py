@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
-from bot.escalations import EscalationQueue
-from bot.turns import Conversations
+from bot.agents.escalations import EscalationQueue
+from bot.channels.turns import Conversations
 
 
 def require_token(request: Request, authorization: Annotated[str | None, Header()] = None):

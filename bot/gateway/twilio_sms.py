@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from bot import webhook_events
+from bot.channels.outreach import update_attempt_status
 from bot.gateway.twilio_auth import twilio_form
-from bot.outreach import update_attempt_status
+from bot.infra import webhook_events
 from telephony import twiml
 
 router = APIRouter(prefix="/twilio/sms", tags=["twilio"])

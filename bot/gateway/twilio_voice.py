@@ -11,10 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
-from bot import webhook_events
+from bot.channels.outreach import update_attempt_status
+from bot.channels.voice.service import VoiceUnavailable
 from bot.gateway.twilio_auth import twilio_form
-from bot.outreach import update_attempt_status
-from bot.voice import VoiceUnavailable
+from bot.infra import webhook_events
 from telephony import twiml
 from telephony.call import CallSession, VoiceSettings
 from telephony.signatures import is_valid

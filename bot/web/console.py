@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.websockets import WebSocketDisconnect
 
-from bot.agents import authenticate
-from bot.escalations import NotClaimable
+from bot.agents import console_data
+from bot.agents.escalations import NotClaimable
+from bot.agents.logins import authenticate
 from bot.ledger.db import session_scope
-from bot.web import console_data
 from bot.web.security import SESSION_COOKIE, SESSION_TTL_S, ConsoleSession, csrf_ok
 from bot.web.templating import templates
 

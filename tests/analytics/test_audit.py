@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from bot import audit
+from bot.compliance import audit
 from bot.ledger.db import engine_for, session_scope
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from bot import cli_analytics as cli
+from bot.cli import analytics as cli
 from bot.ledger.db import engine_for
 from bot.settings import get_settings
 

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from bot import history
+from bot.analytics.segments import dpd_bucket
+from bot.demo import history
 from bot.ledger import models as m
 from bot.ledger.db import migrate, session_scope
-from bot.segments import dpd_bucket
 
 START = date(2026, 1, 1)
 

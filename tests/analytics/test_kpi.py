@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot import kpi
+from bot.analytics import kpi
 from bot.ledger import models as m
 from bot.ledger.db import session_scope
 from tests.analytics.helpers import account, promise, utc

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import audit
-from bot.accounts import ImportFailed
+from bot.analytics.payments import import_payments, settle_promises
+from bot.compliance import audit
 from bot.ledger.db import session_scope
 from bot.ledger.models import Account, FollowUp, Payment, Promise
-from bot.payments import import_payments, settle_promises
+from bot.ledger.portfolio import ImportFailed
 from tests.analytics.helpers import account, promise, utc
 
 HEADER = "account_id,amount,currency,paid_on\n"

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from bot import history, propensity
+from bot.analytics import propensity
+from bot.demo import history
 from bot.ledger import models as m
 from bot.ledger.db import migrate, session_scope
 

@@ -6,7 +6,7 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bot.agents import add_agent
+from bot.agents.logins import add_agent
 from bot.web.security import chat_link
 
 PASSWORD = "correct horse battery"  # noqa: S105

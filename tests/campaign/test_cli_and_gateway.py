@@ -12,10 +12,10 @@ import redis
 import typer
 from typer.testing import CliRunner
 
-from bot.accounts import import_accounts
 from bot.campaign.dispatch import CampaignQueue, GatewayExecutor, GatewayUnavailable
-from bot.cli_campaign import campaign_app
+from bot.cli.campaign import campaign_app
 from bot.ledger.db import migrate
+from bot.ledger.portfolio import import_accounts
 from bot.settings import ROOT, get_settings
 from tests.campaign.helpers import cleanup
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import redis
 
-from bot.accounts import import_accounts
+from bot.infra.supervisor import Stack, model_path
+from bot.ledger.portfolio import import_accounts
 from bot.settings import ROOT, SANDBOX_ACCOUNT_SID, SANDBOX_TWILIO_AUTH_TOKEN, Settings
-from bot.stack import Stack, model_path
 from tests.conftest import free_port
 
 DEMO = ROOT / "bot" / "demo" / "portfolio.csv"

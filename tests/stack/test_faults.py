@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from bot.turns import SAFE_REPLY
+from bot.channels.turns import SAFE_REPLY
 
 
 def test_action_server_killed_mid_conversation(running, talk, account):

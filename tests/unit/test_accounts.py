@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.accounts import COLUMNS, ImportFailed, import_accounts, read_accounts
+from bot.conversation.verification import matches
 from bot.ledger.db import session_scope
 from bot.ledger.models import Account
-from bot.verification import matches
+from bot.ledger.portfolio import COLUMNS, ImportFailed, import_accounts, read_accounts
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "demo" / "portfolio.csv"
 
@@ -119,7 +119,7 @@ def test_extra_columns_are_ignored(tmp_path):
 
 
 def test_cli_exit_code_and_message(tmp_path, monkeypatch, sqlite_url):
-    from bot.cli import app
+    from bot.cli.main import app
     from bot.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", sqlite_url)

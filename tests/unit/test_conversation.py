@@ -8,10 +8,10 @@ import pytest
 
 from bot.conversation import engine
 from bot.conversation.facts import AccountFacts
+from bot.conversation.policy import load_policy
+from bot.conversation.verification import secret_hash
 from bot.conversation.wording import PRE_VERIFICATION_PROMPTS, Bank
-from bot.policy import load_policy
 from bot.settings import ROOT
-from bot.verification import secret_hash
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)  # Friday, 10:00 in New York
 DEBT_WORDS = re.compile(r"debt|balance|owe|overdue|collect|past due|\$|¥", re.I)

@@ -5,7 +5,7 @@ import uuid
 import pytest
 import redis
 
-from bot.escalations import GROUP, EscalationQueue, NotClaimable, UnknownReason
+from bot.agents.escalations import GROUP, EscalationQueue, NotClaimable, UnknownReason
 from bot.ledger.db import session_scope
 from bot.ledger.models import Escalation
 from tests import factories

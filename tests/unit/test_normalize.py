@@ -1,4 +1,5 @@
-"""Unit tests for bot.normalize: exact values against fixed dates, month ends, DST, None cases."""
+"""Unit tests for bot.conversation.understanding: exact values against fixed dates, month ends,
+DST, None cases."""
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -6,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.normalize import (
+from bot.conversation.understanding.parse import (
     format_date,
     format_money,
     parse_amount,

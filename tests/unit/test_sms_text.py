@@ -1,6 +1,6 @@
 import pytest
 
-from bot.sms_text import is_plain_opt_out, keyword, opt_out_channel, split_for_sms
+from bot.channels.sms_text import is_plain_opt_out, keyword, opt_out_channel, split_for_sms
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.voice import VoiceCall, digit_words, spoken_digits
-from bot.voice_menu import menu_for
+from bot.channels.voice.menu import menu_for
+from bot.channels.voice.service import VoiceCall, digit_words, spoken_digits
 
 KOREAN = digit_words("영|공,일,이,삼,사,오,육,칠,팔,구")
 

@@ -15,8 +15,8 @@ import redis
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from bot.infra.redis_client import ensure_group
 from bot.ledger.models import Escalation, new_id, utcnow
-from bot.redis_client import ensure_group
 
 REASONS = frozenset(
     {
@@ -244,7 +244,7 @@ class EscalationQueue:
 
 
 def _audit(session: Session, row: Escalation, agent: str, action: str, **extra) -> None:
-    from bot import audit
+    from bot.compliance import audit
 
     audit.append(
         session,

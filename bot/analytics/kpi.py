@@ -5,11 +5,11 @@ New York and Shanghai). A record belongs to the day its own timestamp falls on: 
 conversation to the day it started, a promise, instalment request, escalation or opt-out to the day
 it was recorded. `start` and `end` are both included.
 
-The segment is `bot.segments.segment_of(product, days_past_due)` with the account's days past due
-as the ledger holds it now (it keeps no history of it), so a re-run after a portfolio refresh can
-move an account between buckets. The channel is the one the contact happened on: the attempt's or
-the conversation's; for instalment requests, escalations and opt-outs the channel of the
-conversation they came from ("unknown" without one; for an opt-out its own channel).
+The segment is `bot.analytics.segments.segment_of(product, days_past_due)` with the account's days
+past due as the ledger holds it now (it keeps no history of it), so a re-run after a portfolio
+refresh can move an account between buckets. The channel is the one the contact happened on: the
+attempt's or the conversation's; for instalment requests, escalations and opt-outs the channel of
+the conversation they came from ("unknown" without one; for an opt-out its own channel).
 
 Definitions, as the console shows them (a rate is None when its denominator is 0):
 
@@ -44,8 +44,8 @@ from sqlalchemy import and_, case, extract, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from bot.analytics.segments import BUCKETS
 from bot.ledger import models as m
-from bot.segments import BUCKETS
 
 Key = tuple[date, str, str]  # day, channel, segment
 
@@ -99,7 +99,7 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _bucket(dpd) -> ColumnElement:
-    """The days-past-due bucket in SQL, from the same table as bot.segments.dpd_bucket."""
+    """The days-past-due bucket in SQL, from the same table as bot.analytics.segments.dpd_bucket."""
 
     # Constants inline (not bound), so GROUP BY repeats the SELECT's expression exactly.
     def const(value: int | str) -> ColumnElement:

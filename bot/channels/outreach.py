@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from bot.channels.sms_text import split_for_sms
+from bot.channels.turns import AccountNotFound, Conversations
 from bot.compliance.gate import GateDecision, check_contact
 from bot.compliance.profiles import profile_for
 from bot.ledger.db import session_scope
 from bot.ledger.models import Account, ContactAttempt
 from bot.settings import Settings
-from bot.sms_text import split_for_sms
-from bot.turns import AccountNotFound, Conversations
 from telephony import twilio_client
 
 
@@ -113,7 +113,7 @@ def update_attempt_status(
 
 
 def _audit(session, account_id: str, data: dict) -> None:
-    from bot import audit
+    from bot.compliance import audit
 
     audit.append(
         session, kind="contact_attempt", account_id=account_id, actor="outreach", data=data

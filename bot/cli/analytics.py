@@ -53,8 +53,8 @@ def import_payments(
     grace_days: int = typer.Option(3, min=0, help="Days a payment may arrive after the due date."),
 ) -> None:
     """Import a payment file (account_id, amount, currency, paid_on), then settle promises."""
-    from bot.accounts import ImportFailed
-    from bot.payments import import_payments as do_import
+    from bot.analytics.payments import import_payments as do_import
+    from bot.ledger.portfolio import ImportFailed
 
     day = _date(today, "--today", _today())
     _ready()
@@ -79,7 +79,7 @@ def import_payments(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the whole chain; exit 1 and name the first bad entry if it was tampered with."""
-    from bot import audit
+    from bot.compliance import audit
     from bot.ledger.db import session_scope
 
     _ready()
@@ -110,7 +110,7 @@ def audit_purge(
     """Retention purge of the oldest entries; what remains still verifies."""
     from datetime import timedelta
 
-    from bot import audit
+    from bot.compliance import audit
     from bot.compliance.profiles import load_profiles
     from bot.ledger.db import session_scope
 
@@ -140,7 +140,7 @@ def score_train(
     algorithm: str = typer.Option("logistic", help="logistic | gradient_boosting"),
 ) -> None:
     """Train the propensity-to-pay model, print its held-out AUC and save it."""
-    from bot import propensity
+    from bot.analytics import propensity
     from bot.ledger.db import session_scope
 
     ref = _date(reference, "--reference", _today() - timedelta(days=propensity.OUTCOME_DAYS))
@@ -165,7 +165,7 @@ def score_rank(top: int = typer.Option(10, min=1, help="Accounts to show per seg
     """The accounts likeliest to pay, per segment, from the saved model."""
     from sqlalchemy import select
 
-    from bot import propensity
+    from bot.analytics import propensity
     from bot.ledger.db import session_scope
     from bot.ledger.models import Account
 
@@ -197,7 +197,7 @@ def report(
     from rich.console import Console
     from rich.table import Table
 
-    from bot import kpi
+    from bot.analytics import kpi
     from bot.ledger.db import session_scope
 
     last = _date(end, "--end", _today())
@@ -274,7 +274,7 @@ def history_generate(
     start: str | None = typer.Option(None, help="First day, YYYY-MM-DD (default: days ago)."),
 ) -> None:
     """Write a synthetic portfolio and its contact and payment history into the ledger."""
-    from bot import history
+    from bot.demo import history
     from bot.ledger.db import session_scope
 
     first = _date(start, "--start", _today() - timedelta(days=days))

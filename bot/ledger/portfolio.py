@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from bot.conversation.verification import secret_hash
 from bot.ledger.models import Account
-from bot.verification import secret_hash
 
 COLUMNS = (
     "account_id",

@@ -16,7 +16,7 @@ The campaign contacts an account about one day in three on a channel it consente
 opt out of, leaves it alone while a promise is running or the account is paused (dispute,
 already-paid claim, paid in full), and stops after a wrong number. Days past due keep counting from
 the first missed due date. Promises are settled with the same rules as real payments
-(`bot.payments.allocate`, 3 grace days) as of the history's last day.
+(`bot.analytics.payments.allocate`, 3 grace days) as of the history's last day.
 
 Same seed, same history: every random choice comes from one `random.Random(seed)`, ids included.
 Accounts are called SYN-00001, SYN-00002, ...; generating twice into one ledger is refused.
@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.analytics.payments import allocate
+from bot.conversation.verification import secret_hash
 from bot.ledger import models as m
-from bot.payments import allocate
-from bot.verification import secret_hash
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -520,7 +520,7 @@ class _Simulation:
 
     # ---- after the last day -----------------------------------------------------------------
     def follow_up(self, acct: _Account, promise: dict, due: date) -> None:
-        """The reminder a broken promise earns, as bot.payments schedules it."""
+        """The reminder a broken promise earns, as bot.analytics.payments schedules it."""
         if "all" in acct.opted_out or acct.paused in ("dispute", "already_paid"):
             return
         if acct.row["consent_sms"] and "sms" not in acct.opted_out:

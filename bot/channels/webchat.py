@@ -11,9 +11,9 @@ import logging
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 
+from bot.channels.turns import ConversationEnded
 from bot.ledger.db import session_scope
 from bot.ledger.models import Conversation, Turn
-from bot.turns import ConversationEnded
 from bot.web.security import LinkInvalid, read_chat_token
 from bot.web.templating import templates
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 
-from bot.policy import Policy
+from bot.conversation.policy import Policy
 
 CENT = Decimal("0.01")
 

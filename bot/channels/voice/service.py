@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from bot.channels.outreach import ContactDenied, gate
+from bot.channels.turns import SAFE_REPLY, Conversations
+from bot.channels.voice.menu import Menu, keypad_text, menu_for
 from bot.compliance.profiles import profile_for
 from bot.ledger.db import session_scope
 from bot.ledger.models import Account, CallbackRequest, ContactAttempt, Conversation, utcnow
-from bot.outreach import ContactDenied, gate
 from bot.settings import Settings
-from bot.turns import SAFE_REPLY, Conversations
-from bot.voice_menu import Menu, keypad_text, menu_for
 from telephony import twilio_client, twiml
 from telephony.asr import pool_for
 from telephony.audio import Resampler, mulaw_to_pcm16
@@ -354,7 +354,7 @@ def _account_by_phone(phone: str) -> str | None:
 
 
 def _record_attempt(account_id: str, call_sid: str, direction: str, status: str = "queued"):
-    from bot import audit
+    from bot.compliance import audit
 
     with session_scope() as session:
         session.add(

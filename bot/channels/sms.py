@@ -7,11 +7,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from bot import webhook_events
+from bot.channels.sms_text import is_plain_opt_out, keyword, opt_out_channel, split_for_sms
+from bot.channels.turns import Conversations
+from bot.infra import webhook_events
 from bot.ledger.db import session_scope
 from bot.ledger.models import Account, Conversation, OptOut, utcnow
-from bot.sms_text import is_plain_opt_out, keyword, opt_out_channel, split_for_sms
-from bot.turns import Conversations
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,6 @@ def _opt_in(account_id: str) -> None:
 
 
 def _audit(session, kind: str, account_id: str, data: dict) -> None:
-    from bot import audit
+    from bot.compliance import audit
 
     audit.append(session, kind=kind, account_id=account_id, actor="sms", data=data)

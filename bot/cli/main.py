@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from bot.cli_analytics import audit_app, history_app, payments_app, report, score_app
-from bot.cli_campaign import campaign_app
+from bot.cli.analytics import audit_app, history_app, payments_app, report, score_app
+from bot.cli.campaign import campaign_app
 from bot.settings import ROOT, generate_api_token, get_settings
 
 app = typer.Typer(help="Collections reminder bot.", no_args_is_help=True)
@@ -38,8 +38,8 @@ def migrate() -> None:
 @app.command()
 def train(force: bool = typer.Option(False, help="Train even if the model is current.")) -> None:
     """Train the Rasa model if it is missing or older than its data."""
-    from bot.stack import model_path
-    from bot.stack import train as train_model
+    from bot.infra.supervisor import model_path
+    from bot.infra.supervisor import train as train_model
 
     trained = train_model(get_settings(), force=force)
     typer.echo(("trained " if trained else "model is current: ") + str(model_path(get_settings())))
@@ -48,9 +48,9 @@ def train(force: bool = typer.Option(False, help="Train even if the model is cur
 @accounts_app.command("import")
 def import_accounts(path: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
     """Import or update accounts from a CSV file; nothing is written if any row is bad."""
-    from bot.accounts import ImportFailed
-    from bot.accounts import import_accounts as do_import
     from bot.ledger.db import migrate as run_migrations
+    from bot.ledger.portfolio import ImportFailed
+    from bot.ledger.portfolio import import_accounts as do_import
 
     run_migrations()
     try:
@@ -78,8 +78,8 @@ def add_agent(
     ),
 ) -> None:
     """Create a console login (the password is stored only as an argon2 hash)."""
-    from bot.agents import AgentExists
-    from bot.agents import add_agent as create
+    from bot.agents.logins import AgentExists
+    from bot.agents.logins import add_agent as create
     from bot.ledger.db import migrate as run_migrations
 
     run_migrations()
@@ -242,7 +242,7 @@ def _watch_call(account_id: str, call_sid: str) -> None:
 @app.command()
 def serve(name: str = typer.Argument(..., help="redis | rasa | actions | gateway")) -> None:
     """Run one process of the stack in the foreground."""
-    from bot.stack import child_env, process_commands
+    from bot.infra.supervisor import child_env, process_commands
 
     settings = get_settings()
     commands = process_commands(settings)
@@ -256,8 +256,8 @@ def serve(name: str = typer.Argument(..., help="redis | rasa | actions | gateway
 @app.command()
 def run(demo: bool = typer.Option(True, help="Load the demo portfolio first.")) -> None:
     """Start the whole stack (Redis, Rasa, actions, gateway) and supervise it."""
-    from bot.stack import run_forever
-    from bot.stack import train as train_model
+    from bot.infra.supervisor import run_forever
+    from bot.infra.supervisor import train as train_model
 
     settings = get_settings()
     train_model(settings)

@@ -34,9 +34,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit
-from bot.accounts import CURRENCIES, ImportFailed, csv_with_columns
+from bot.compliance import audit
 from bot.ledger.models import Account, FollowUp, OptOut, Payment, Promise
+from bot.ledger.portfolio import CURRENCIES, ImportFailed, csv_with_columns
 
 COLUMNS = ("account_id", "amount", "currency", "paid_on")
 ZERO = Decimal("0.00")

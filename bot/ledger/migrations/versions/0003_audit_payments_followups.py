@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    # The chain starts empty: seq 0, the genesis hash (bot.audit.GENESIS).
+    # The chain starts empty: seq 0, the genesis hash (bot.compliance.audit.GENESIS).
     op.bulk_insert(audit_head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
     op.create_table(
         "audit_log",

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func
 
-from bot.account_view import escalation_json
+from bot.agents.account_view import escalation_json
 from bot.ledger import models as m
 
 CASE_RECORDS = (
@@ -148,7 +148,7 @@ def kpi_charts(session, *, days: int = 14, now: datetime | None = None) -> dict:
     """The last `days` days' KPIs per channel and per day, shaped for the supervisor's charts."""
     from datetime import timedelta
 
-    from bot.kpi import kpis, totals
+    from bot.analytics.kpi import kpis, totals
 
     today = (now or datetime.now(timezone.utc)).date()
     rows = kpis(session, start=today - timedelta(days=days - 1), end=today)

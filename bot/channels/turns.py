@@ -9,10 +9,10 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from bot.escalations import EscalationQueue
+from bot.agents.escalations import EscalationQueue
+from bot.infra.rasa_client import RasaClient, RasaUnavailable
 from bot.ledger.db import session_scope
 from bot.ledger.models import Account, Conversation, Turn
-from bot.rasa_client import RasaClient, RasaUnavailable
 
 log = logging.getLogger(__name__)
 

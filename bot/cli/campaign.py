@@ -44,8 +44,8 @@ def _strategy(path: Path | None):
 
 def _scores(session, ids: list[str]) -> dict[str, float] | None:
     """Propensity scores from the saved model, if there is one (`reminderbot score train`)."""
-    from bot import propensity
-    from bot.cli_analytics import model_path
+    from bot.analytics import propensity
+    from bot.cli.analytics import model_path
 
     path = model_path()
     if not path.exists():
@@ -172,8 +172,8 @@ def run_command(
     from bot.campaign.dispatch import CampaignQueue
     from bot.campaign.followups import schedule_follow_ups
     from bot.campaign.windows import utc_day_tag
+    from bot.infra.redis_client import default_redis
     from bot.ledger.db import session_scope
-    from bot.redis_client import default_redis
 
     moment = _now(now)
     console = _console()
@@ -207,8 +207,8 @@ def worker(
 ) -> None:
     """Make the queued contacts through the gateway until Ctrl-C."""
     from bot.campaign.dispatch import GatewayExecutor, LedgerGate, Worker
+    from bot.infra.redis_client import default_redis
     from bot.ledger.db import migrate
-    from bot.redis_client import default_redis
     from bot.settings import get_settings
 
     settings = get_settings()

@@ -40,11 +40,11 @@ from sklearn.preprocessing import StandardScaler
 from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from bot.analytics.segments import segment_of
 from bot.ledger import models as m
-from bot.segments import segment_of
 
 OUTCOME_DAYS = 30
-GRACE_DAYS = 3  # as bot.payments.settle_promises
+GRACE_DAYS = 3  # as bot.analytics.payments.settle_promises
 PRODUCTS = ("credit_card", "personal_loan", "business_loan")
 FEATURES = (
     "days_past_due",
