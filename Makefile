@@ -7,7 +7,16 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install install-dev train models lint format bench clean
+.PHONY: run test install install-dev train models lint format bench clean system-run system-test
+
+# The Debian packages each target needs (espeak-ng for the voice; Chromium and sox for the tests),
+# checked first: installed with apt-get when allowed (root, or sudo without a password),
+# otherwise make stops with the command to run. Standard library only: runs before the venv.
+CHECK_PYTHON := $(or $(shell command -v $(PYTHON) 2>/dev/null),python3)
+system-run:
+	@$(CHECK_PYTHON) -m bot.infra.system_packages run
+system-test:
+	@$(CHECK_PYTHON) -m bot.infra.system_packages test
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), sys.version' 2>/dev/null \
@@ -40,7 +49,7 @@ train: install
 models: install
 	$(BIN)/python -m bot.channels.voice.models
 
-run: install
+run: system-run install
 	$(BIN)/reminderbot run
 
 lint: install-dev
@@ -51,7 +60,7 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-dev lint train
+test: system-test install-dev lint train
 	$(BIN)/rasa data validate --domain bot/domain --data nlu_data dialogues --fail-on-warnings
 	$(BIN)/rasa test core --model models/reminder-bot.tar.gz \
 	  --stories tests/test_stories.yml --fail-on-prediction-errors --out var/rasa-test-results

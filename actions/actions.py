@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.conversation import engine, service
+from bot.conversation import engine, messages, service
 
 
 def _entities(tracker: Tracker) -> dict[str, str]:
@@ -75,7 +75,7 @@ class ConversationTurn(Action):
     ) -> list[dict]:
         state = tracker.get_slot("dialogue_state")
         if not state:
-            dispatcher.utter_message(text="Sorry, this conversation has not been started.")
+            dispatcher.utter_message(text=messages.text("conversation.not_started"))
             return []
         message = tracker.latest_message
         turn = engine.Turn(
@@ -89,15 +89,87 @@ class ConversationTurn(Action):
         return _dispatch(dispatcher, outcome)
 
 
-def _camel(action_name: str) -> str:
-    return "".join(part.title() for part in action_name.removeprefix("action_").split("_"))
-
-
+# One Action class per turn action of the engine (bot/conversation/engine.py ACTIONS), so Rasa's
+# stories name business steps; tests/actions/test_registry.py checks this list against the domain.
 class NotUnderstood(ConversationTurn):
     action_name = "action_not_understood"
 
 
-# One Action class per turn action in the engine, so Rasa's stories name business steps.
-for _name in engine.ACTIONS:
-    if _name not in ("action_open_conversation", "action_not_understood"):
-        globals()[_camel(_name)] = type(_camel(_name), (ConversationTurn,), {"action_name": _name})
+class AlreadyPaid(ConversationTurn):
+    action_name = "action_already_paid"
+
+
+class AnswerQuestion(ConversationTurn):
+    action_name = "action_answer_question"
+
+
+class Callback(ConversationTurn):
+    action_name = "action_callback"
+
+
+class Confirm(ConversationTurn):
+    action_name = "action_confirm"
+
+
+class Decline(ConversationTurn):
+    action_name = "action_decline"
+
+
+class Dispute(ConversationTurn):
+    action_name = "action_dispute"
+
+
+class Extension(ConversationTurn):
+    action_name = "action_extension"
+
+
+class Goodbye(ConversationTurn):
+    action_name = "action_goodbye"
+
+
+class Greet(ConversationTurn):
+    action_name = "action_greet"
+
+
+class Hardship(ConversationTurn):
+    action_name = "action_hardship"
+
+
+class Human(ConversationTurn):
+    action_name = "action_human"
+
+
+class Inform(ConversationTurn):
+    action_name = "action_inform"
+
+
+class Instalments(ConversationTurn):
+    action_name = "action_instalments"
+
+
+class NotAvailable(ConversationTurn):
+    action_name = "action_not_available"
+
+
+class OptOut(ConversationTurn):
+    action_name = "action_opt_out"
+
+
+class PayNow(ConversationTurn):
+    action_name = "action_pay_now"
+
+
+class Refusal(ConversationTurn):
+    action_name = "action_refusal"
+
+
+class TakePromise(ConversationTurn):
+    action_name = "action_take_promise"
+
+
+class Verify(ConversationTurn):
+    action_name = "action_verify"
+
+
+class WrongNumber(ConversationTurn):
+    action_name = "action_wrong_number"

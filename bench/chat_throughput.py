@@ -17,10 +17,10 @@ from pathlib import Path
 
 import httpx
 
+from bot.infra.launcher import free_port
 from bot.infra.supervisor import BIN, Stack, child_env, model_path
 from bot.ledger.portfolio import import_accounts
 from bot.settings import ROOT, Settings
-from tests.conftest import free_port
 
 SCRIPT = [
     "yes speaking",

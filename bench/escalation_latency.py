@@ -24,9 +24,9 @@ import websockets
 
 from bot.agents.escalations import EscalationQueue
 from bot.agents.logins import add_agent
+from bot.infra.launcher import start_stack, stop_stack
 from bot.infra.redis_client import redis_for
 from bot.ledger.db import session_scope
-from tests.stack.conftest import start_stack, stop_stack
 
 PASSWORD = "bench-password-123"  # noqa: S105
 

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import redis
 
+from bot.infra.launcher import add_account, sandbox_voice_settings, start_stack, stop_stack
 from telephony.twilio_sim.scenario import CallScenario, Hangup, Say, WaitForBot
-from tests.stack.conftest import add_account, start_stack, stop_stack
 
 SCRIPT = [
     WaitForBot(timeout_s=60),
@@ -92,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     random.seed(7)
     tmp = Path(tempfile.mkdtemp(prefix="bench-voice-"))
-    running = start_stack(tmp / "stack")
+    running = start_stack(tmp / "stack", **sandbox_voice_settings())
     client = redis.Redis.from_url(running.settings.effective_redis_url)
     rows, kinds = [], []
     # A gateway that has served calls holds warm recognisers (telephony/asr.py); the first

@@ -146,6 +146,7 @@ class CallSession:
         self.digits = ""
         self.digit_timer: asyncio.TimerHandle | None = None
         self.silence_task: asyncio.Task | None = None
+        self.tasks: set[asyncio.Task] = set()  # turns answered in the background (see _spawn)
         self.silences = 0
         self.busy = asyncio.Lock()  # one turn at a time
         self.stats = Stats()
@@ -206,7 +207,7 @@ class CallSession:
                 # Ask for the final text now (the ASR thread keeps the order), answer in a task
                 # so the stream keeps being read (barge-in must still be heard).
                 final = asyncio.get_running_loop().run_in_executor(self.asr_thread, self._finals)
-                asyncio.ensure_future(self._turn_ended(event, now, final))
+                self._spawn(self._turn_ended(event, now, final))
                 self.pre_roll.clear()
                 return
         self.frame_times.append((self.vad.now_ms, now))
@@ -292,7 +293,7 @@ class CallSession:
             now = time.monotonic()
             timing = TurnTiming(end_of_turn_at=now, last_voice_at=now, kind="keypad")
             self.stats.turns.append(timing)
-            asyncio.ensure_future(self._respond(self.handler.on_turn(digits, keypad=True), timing))
+            self._spawn(self._respond(self.handler.on_turn(digits, keypad=True), timing))
 
     # -- speaking -----------------------------------------------------------------------------
     async def _respond(self, pending: Awaitable[Prompt], timing: TurnTiming | None = None):
@@ -347,7 +348,7 @@ class CallSession:
             await self.close()
             return
         self._cancel_silence()
-        self.silence_task = asyncio.ensure_future(self._silence_watch())
+        self.silence_task = self._spawn(self._silence_watch())
 
     async def _silence_watch(self) -> None:
         await asyncio.sleep(self.settings.silence_s)
@@ -355,6 +356,19 @@ class CallSession:
             return
         self.silences += 1
         await self._respond(self.handler.on_silence(self.silences))
+
+    def _spawn(self, work: Awaitable) -> asyncio.Task:
+        """Run `work` beside the stream: the set keeps the task alive until it is done (the loop
+        holds only a weak reference), and a failure is logged instead of lost."""
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("call task failed", exc_info=task.exception())
 
     def _cancel_silence(self) -> None:
         if self.silence_task and not self.silence_task.done():

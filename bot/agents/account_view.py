@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.ledger import models as m
+from bot.ledger.repo import accounts, conversations, escalations, records
 
 
 def _iso(value):
@@ -12,12 +13,12 @@ def _iso(value):
 
 
 def account_record(session: Session, account_id: str) -> dict | None:
-    account = session.get(m.Account, account_id)
+    account = accounts.account(session, account_id)
     if account is None:
         return None
 
     def rows(model, order):
-        return session.query(model).filter(model.account_id == account_id).order_by(order).all()
+        return records.for_account(session, model, account_id, order)
 
     return {
         "account": {
@@ -116,7 +117,7 @@ def account_record(session: Session, account_id: str) -> dict | None:
             }
             for w in rows(m.WrongNumberFlag, m.WrongNumberFlag.created_at)
         ],
-        "escalations": [escalation_json(e) for e in rows(m.Escalation, m.Escalation.created_at)],
+        "escalations": [escalation_json(e) for e in escalations.for_account(session, account_id)],
         "contacts": [
             {
                 "conversation_id": c.id,
@@ -126,7 +127,7 @@ def account_record(session: Session, account_id: str) -> dict | None:
                 "verified": c.verified,
                 "disposition": c.disposition,
             }
-            for c in rows(m.Conversation, m.Conversation.started_at)
+            for c in conversations.for_account(session, account_id)
         ],
     }
 

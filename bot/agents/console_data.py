@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import func
-
 from bot.agents.account_view import escalation_json
 from bot.ledger import models as m
+from bot.ledger.repo import accounts, agents, conversations, escalations, records
 
 CASE_RECORDS = (
     (
@@ -42,18 +41,10 @@ def _waited_s(row: m.Escalation, now: datetime) -> int:
 def queue(session, *, now: datetime | None = None) -> list[dict]:
     """Open and claimed escalations, most urgent first, then longest waiting."""
     now = now or datetime.now(timezone.utc)
-    rows = (
-        session.query(m.Escalation, m.Account)
-        .join(m.Account, m.Account.account_id == m.Escalation.account_id)
-        .filter(m.Escalation.status.in_(("open", "claimed")))
-        .order_by(m.Escalation.priority, m.Escalation.created_at)
-        .limit(500)
-        .all()
-    )
     out = []
-    for escalation, account in rows:
+    for escalation, account in escalations.waiting_with_accounts(session):
         conversation = (
-            session.get(m.Conversation, escalation.conversation_id)
+            conversations.conversation(session, escalation.conversation_id)
             if escalation.conversation_id
             else None
         )
@@ -72,22 +63,18 @@ def queue(session, *, now: datetime | None = None) -> list[dict]:
 
 
 def case(session, escalation_id: str) -> dict | None:
-    escalation = session.get(m.Escalation, escalation_id)
+    escalation = escalations.escalation(session, escalation_id)
     if escalation is None:
         return None
-    account = session.get(m.Account, escalation.account_id)
+    account = accounts.account(session, escalation.account_id)
     transcript, captured = [], []
     if escalation.conversation_id:
         transcript = [
             {"speaker": t.speaker, "text": t.text, "at": t.at}
-            for t in session.query(m.Turn)
-            .filter(m.Turn.conversation_id == escalation.conversation_id)
-            .order_by(m.Turn.id)
+            for t in conversations.transcript(session, escalation.conversation_id)
         ]
         for _name, model, describe in CASE_RECORDS:
-            for row in session.query(model).filter(
-                model.conversation_id == escalation.conversation_id
-            ):
+            for row in records.for_conversation(session, model, escalation.conversation_id):
                 captured.append(describe(row))
     return {
         "escalation": escalation_json(escalation),
@@ -107,28 +94,14 @@ def percentile(values: list[float], q: float) -> float | None:
 def supervisor(session, *, now: datetime | None = None) -> dict:
     now = now or datetime.now(timezone.utc)
     counts: dict[str, dict[str, int]] = {}
-    for reason, status, n in session.query(
-        m.Escalation.reason, m.Escalation.status, func.count(m.Escalation.id)
-    ).group_by(m.Escalation.reason, m.Escalation.status):
+    for reason, status, n in escalations.counts_by_reason_and_status(session):
         counts.setdefault(reason, {"open": 0, "claimed": 0, "resolved": 0})[status] = n
-    waits = [_waited_s(e, now) for e in session.query(m.Escalation).all()]
+    waits = [_waited_s(e, now) for e in escalations.every_escalation(session)]
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     load = []
-    for agent in session.query(m.Agent).filter(m.Agent.active.is_(True)).order_by(m.Agent.username):
-        claimed = (
-            session.query(func.count(m.Escalation.id))
-            .filter(m.Escalation.claimed_by == agent.username, m.Escalation.status == "claimed")
-            .scalar()
-        )
-        resolved = (
-            session.query(func.count(m.Escalation.id))
-            .filter(
-                m.Escalation.claimed_by == agent.username,
-                m.Escalation.status == "resolved",
-                m.Escalation.resolved_at >= midnight,
-            )
-            .scalar()
-        )
+    for agent in agents.active_agents(session):
+        claimed = escalations.held_by(session, agent.username)
+        resolved = escalations.resolved_by_since(session, agent.username, midnight)
         load.append(
             {
                 "username": agent.username,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.infra.redis_client import ensure_group
 from bot.ledger.models import Escalation, new_id, utcnow
+from bot.ledger.repo import escalations
 
 REASONS = frozenset(
     {
@@ -75,17 +76,18 @@ class EscalationQueue:
         if reason not in REASONS:
             raise UnknownReason(reason)
         escalation_id = new_id()
-        row = Escalation(
-            id=escalation_id,
-            account_id=account_id,
-            conversation_id=conversation_id,
-            reason=reason,
-            priority=priority,
-            summary=summary,
-            status="open",
+        row = escalations.add(
+            session,
+            Escalation(
+                id=escalation_id,
+                account_id=account_id,
+                conversation_id=conversation_id,
+                reason=reason,
+                priority=priority,
+                summary=summary,
+                status="open",
+            ),
         )
-        session.add(row)
-        session.flush()
         fields = {
             "escalation_id": escalation_id,
             "reason": reason,
@@ -130,9 +132,9 @@ class EscalationQueue:
     def claim(self, session: Session, escalation_id: str, consumer: str) -> Claim:
         """Claim one named escalation (an agent's click); exactly one of two concurrent callers
         wins, because the ledger update is conditional on the row still being open."""
-        if not self._mark_claimed(session, escalation_id, consumer, from_status=("open",)):
+        if not escalations.mark_claimed(session, escalation_id, consumer, from_status=("open",)):
             raise NotClaimable(escalation_id)
-        row = session.get(Escalation, escalation_id)
+        row = escalations.escalation(session, escalation_id)
         # If the entry was already delivered to a consumer, settle it; if not, whoever reads it
         # later finds the row claimed and drops it.
         if row.stream_id:
@@ -144,26 +146,10 @@ class EscalationQueue:
     def release_idle(self, session: Session, *, idle_ms: int) -> list[str]:
         """Claims held longer than the timeout without being resolved go back to the queue."""
         cutoff = utcnow() - timedelta(milliseconds=idle_ms)
-        rows = (
-            session.query(Escalation)
-            .filter(Escalation.status == "claimed", Escalation.claimed_at < cutoff)
-            .all()
-        )
+        rows = escalations.claimed_before(session, cutoff)
         for row in rows:
             self.release(session, row.id, row.claimed_by)
         return [row.id for row in rows]
-
-    def _mark_claimed(self, session, escalation_id, consumer, *, from_status) -> bool:
-        updated = (
-            session.query(Escalation)
-            .filter(Escalation.id == escalation_id, Escalation.status.in_(from_status))
-            .update(
-                {"status": "claimed", "claimed_by": consumer, "claimed_at": utcnow()},
-                synchronize_session=False,
-            )
-        )
-        session.expire_all()
-        return updated == 1
 
     def reclaim_stale(self, session: Session, consumer: str, *, count: int = 10) -> list[Claim]:
         from bot.settings import get_settings
@@ -192,17 +178,17 @@ class EscalationQueue:
         escalation_id = fields.get("escalation_id", "")
         # A reclaimed entry was claimed through the stream by a consumer that went idle.
         allowed = ("open", "claimed") if reclaim else ("open",)
-        if not self._mark_claimed(session, escalation_id, consumer, from_status=allowed):
+        if not escalations.mark_claimed(session, escalation_id, consumer, from_status=allowed):
             # Rolled back, resolved, or claimed by name from the console: not stream work.
             self.redis.xack(self.stream, GROUP, stream_id)
             return None
-        row = session.get(Escalation, escalation_id)
+        row = escalations.escalation(session, escalation_id)
         return Claim(row.id, stream_id, row.reason, row.account_id)
 
     def resolve(
         self, session: Session, escalation_id: str, consumer: str, *, disposition: str, note: str
     ) -> None:
-        row = session.get(Escalation, escalation_id)
+        row = escalations.escalation(session, escalation_id)
         if row is None or row.status != "claimed" or row.claimed_by != consumer:
             raise NotClaimable(escalation_id)
         row.status, row.disposition, row.note, row.resolved_at = (
@@ -218,7 +204,7 @@ class EscalationQueue:
 
     def release(self, session: Session, escalation_id: str, consumer: str) -> None:
         """Hand a claimed escalation back to the queue for another agent."""
-        row = session.get(Escalation, escalation_id)
+        row = escalations.escalation(session, escalation_id)
         if row is None or row.status != "claimed" or row.claimed_by != consumer:
             raise NotClaimable(escalation_id)
         row.status, row.claimed_by, row.claimed_at = "open", None, None

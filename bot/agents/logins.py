@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.ledger.db import session_scope
 from bot.ledger.models import Agent
+from bot.ledger.repo import agents
 from bot.web.security import hash_password, password_matches
 
 ROLES = ("agent", "supervisor")
@@ -24,13 +25,12 @@ def add_agent(
         raise ValueError("a password needs at least 10 characters")
     try:
         with session_scope(url) as session:
-            session.add(
-                Agent(
-                    username=username,
-                    display_name=display_name,
-                    role=role,
-                    password_hash=hash_password(password),
-                )
+            agents.add(
+                session,
+                username=username,
+                display_name=display_name,
+                role=role,
+                password_hash=hash_password(password),
             )
     except IntegrityError:
         raise AgentExists(username) from None
@@ -38,7 +38,7 @@ def add_agent(
 
 def authenticate(username: str, password: str, url: str | None = None) -> Agent | None:
     with session_scope(url) as session:
-        agent = session.query(Agent).filter_by(username=username, active=True).first()
+        agent = agents.active_agent(session, username)
         if agent and password_matches(agent.password_hash, password):
             return agent
         return None

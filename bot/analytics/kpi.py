@@ -27,8 +27,8 @@ Definitions, as the console shows them (a rate is None when its denominator is 0
 - **average handle time (AHT)**: mean of (ended - started) in seconds over the conversations that
   have ended.
 
-The aggregation is done by the database (GROUP BY), so a report over a large portfolio reads one
-row per day x channel x segment, not one per contact.
+The aggregation is done by the database (GROUP BY, in `bot.ledger.repo.kpi`), so a report over a
+large portfolio reads one row per day x channel x segment, not one per contact.
 """
 
 from __future__ import annotations
@@ -40,12 +40,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import and_, case, extract, func, literal_column, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
 
-from bot.analytics.segments import BUCKETS
-from bot.ledger import models as m
+from bot.ledger.repo import kpi as kpi_reads
 
 Key = tuple[date, str, str]  # day, channel, segment
 
@@ -98,42 +95,13 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def _bucket(dpd) -> ColumnElement:
-    """The days-past-due bucket in SQL, from the same table as bot.analytics.segments.dpd_bucket."""
-
-    # Constants inline (not bound), so GROUP BY repeats the SELECT's expression exactly.
-    def const(value: int | str) -> ColumnElement:
-        return literal_column(str(value) if isinstance(value, int) else f"'{value}'")
-
-    whens = [
-        (
-            and_(dpd >= const(low), dpd <= const(high)) if high is not None else dpd >= const(low),
-            const(name),
-        )
-        for low, high, name in BUCKETS
-    ]
-    return case(*whens, else_=const("current"))
-
-
-def _seconds(session: Session, started, ended) -> ColumnElement:
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(ended) - func.julianday(started)) * 86400.0
-    return extract("epoch", ended - started)
-
-
 def _day(value) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _count_if(condition) -> ColumnElement:
-    return func.sum(case((condition, literal_column("1")), else_=literal_column("0")))
 
 
 def kpis(session: Session, *, start: date, end: date) -> list[KpiRow]:
     """One row per UTC day, channel and segment that had any activity, sorted."""
     low, high = _bounds(start, end)
-    acct = m.Account
-    segment = (acct.product, _bucket(acct.days_past_due))
     rows: dict[Key, KpiRow] = {}
 
     def row(day, channel, product, bucket) -> KpiRow:
@@ -142,80 +110,27 @@ def kpis(session: Session, *, start: date, end: date) -> list[KpiRow]:
             rows[key] = KpiRow(day=key[0], channel=channel, segment=key[2])
         return rows[key]
 
-    def grouped(day_col, channel, *measures, joins=(), where=()):
-        day = func.date(day_col)
-        query = select(day, channel, *segment, *measures)
-        for target, on, outer in joins:
-            query = query.join(target, on, isouter=outer)
-        query = query.where(day_col >= low, day_col < high, *where).group_by(day, channel, *segment)
-        return session.execute(query).all()
-
-    a = m.ContactAttempt
-    for day, channel, product, bucket, n in grouped(
-        a.started_at,
-        a.channel,
-        func.count(),
-        joins=[(acct, acct.account_id == a.account_id, False)],
-        where=[a.direction == "outbound"],
-    ):
+    for day, channel, product, bucket, n in kpi_reads.outbound_attempts(session, low, high):
         row(day, channel, product, bucket).attempts = n
 
-    c = m.Conversation
-    for day, channel, product, bucket, n, verified, handled, seconds in grouped(
-        c.started_at,
-        c.channel,
-        func.count(),
-        _count_if(c.verified.is_(True)),
-        func.count(c.ended_at),
-        func.sum(_seconds(session, c.started_at, c.ended_at)),
-        joins=[(acct, acct.account_id == c.account_id, False)],
+    for day, channel, product, bucket, n, verified, handled, seconds in kpi_reads.conversations(
+        session, low, high
     ):
         r = row(day, channel, product, bucket)
         r.contacts, r.rpc, r.handled = n, int(verified or 0), handled
         r.handle_seconds = round(float(seconds or 0), 3)
 
-    p = m.Promise
-    for day, channel, product, bucket, n, kept, broken in grouped(
-        p.created_at,
-        p.channel,
-        func.count(),
-        _count_if(p.status == "kept"),
-        _count_if(p.status == "broken"),
-        joins=[(acct, acct.account_id == p.account_id, False)],
-    ):
+    for day, channel, product, bucket, n, kept, broken in kpi_reads.promises(session, low, high):
         r = row(day, channel, product, bucket)
         r.promises, r.kept, r.broken = n, int(kept or 0), int(broken or 0)
 
-    def via_conversation(model, fallback=None):
-        default = fallback if fallback is not None else literal_column("'unknown'")
-        channel = func.coalesce(c.channel, default)
-        joins = [
-            (acct, acct.account_id == model.account_id, False),
-            (c, c.id == model.conversation_id, True),
-        ]
-        return channel, joins
-
-    i = m.InstalmentRequest
-    channel, joins = via_conversation(i)
-    for day, ch, product, bucket, n in grouped(i.created_at, channel, func.count(), joins=joins):
+    for day, ch, product, bucket, n in kpi_reads.instalment_requests(session, low, high):
         row(day, ch, product, bucket).instalment_requests = n
 
-    o = m.OptOut
-    channel, joins = via_conversation(o, o.channel)
-    for day, ch, product, bucket, n in grouped(o.created_at, channel, func.count(), joins=joins):
+    for day, ch, product, bucket, n in kpi_reads.opt_outs(session, low, high):
         row(day, ch, product, bucket).opt_outs = n
 
-    e = m.Escalation
-    channel, joins = via_conversation(e)
-    day = func.date(e.created_at)
-    query = (
-        select(day, channel, *segment, e.reason, func.count())
-        .join(acct, acct.account_id == e.account_id)
-        .join(c, c.id == e.conversation_id, isouter=True)
-        .where(e.created_at >= low, e.created_at < high)
-        .group_by(day, channel, *segment, e.reason)
-    )
-    for d, ch, product, bucket, reason, n in session.execute(query):
+    for d, ch, product, bucket, reason, n in kpi_reads.escalations(session, low, high):
         row(d, ch, product, bucket).escalations[reason] = n
 
     for r in rows.values():

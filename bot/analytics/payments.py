@@ -31,12 +31,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.compliance import audit
-from bot.ledger.models import Account, FollowUp, OptOut, Payment, Promise
+from bot.ledger.models import Account, Promise
 from bot.ledger.portfolio import CURRENCIES, ImportFailed, csv_with_columns
+from bot.ledger.repo import accounts as account_repo
+from bot.ledger.repo import follow_ups as follow_up_repo
+from bot.ledger.repo import payments as ledger
+from bot.ledger.repo import records
 
 COLUMNS = ("account_id", "amount", "currency", "paid_on")
 ZERO = Decimal("0.00")
@@ -120,14 +122,9 @@ def parse_payments(path: Path, *, today: date | None = None) -> tuple[list[Payme
 def check_against_ledger(session: Session, rows: list[PaymentRow], digest: str) -> list[str]:
     """Unknown accounts, a currency other than the account's, or a file already imported."""
     errors: list[str] = []
-    if session.execute(select(Payment.id).where(Payment.batch == digest).limit(1)).first():
+    if ledger.batch_imported(session, digest):
         return ["line 1: this file was already imported (same contents)"]
-    ids = {r.account_id for r in rows}
-    currency = dict(
-        session.execute(
-            select(Account.account_id, Account.currency).where(Account.account_id.in_(ids))
-        ).all()
-    )
+    currency = account_repo.currencies(session, {r.account_id for r in rows})
     for r in rows:
         if r.account_id not in currency:
             errors.append(f"line {r.line}, column account_id: no such account ({r.account_id!r})")
@@ -146,15 +143,11 @@ def apply_payments(
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     paid_in_full = 0
     journal: list[tuple[str, dict]] = []
-    accounts = {
-        a.account_id: a
-        for a in session.scalars(
-            select(Account).where(Account.account_id.in_({r.account_id for r in rows}))
-        )
-    }
+    accounts = account_repo.accounts_by_id(session, {r.account_id for r in rows})
     for r in rows:
         account = accounts[r.account_id]
-        payment = Payment(
+        payment = ledger.add_payment(
+            session,
             account_id=r.account_id,
             amount=r.amount,
             currency=r.currency,
@@ -163,8 +156,6 @@ def apply_payments(
             minimum_due_before=account.minimum_due,
             batch=batch,
         )
-        session.add(payment)
-        session.flush()  # the id is the order payments were applied in
         overpaid = max(ZERO, r.amount - account.balance)
         account.balance = max(ZERO, account.balance - r.amount)
         account.minimum_due = max(ZERO, account.minimum_due - r.amount)
@@ -173,13 +164,7 @@ def apply_payments(
         if account.balance == ZERO and account.paused_reason != "paid_in_full":
             account.paused_reason = "paid_in_full"  # leaves the campaign
             paid_in_full += 1
-            for follow_up in session.scalars(
-                select(FollowUp).where(
-                    FollowUp.account_id == r.account_id, FollowUp.status == "scheduled"
-                )
-            ):
-                follow_up.status = "cancelled"
-                cancelled += 1
+            cancelled = follow_up_repo.cancel_scheduled(session, r.account_id)
         journal.append(
             (
                 r.account_id,
@@ -195,7 +180,7 @@ def apply_payments(
                 },
             )
         )
-    _write_journal(session, "payment", actor, journal)
+    ledger.write_journal(session, "payment", actor, journal)
     return ImportSummary(
         payments=len(rows), total_by_currency=dict(totals), paid_in_full=paid_in_full
     )
@@ -223,15 +208,6 @@ def allocate(
     return result
 
 
-def _write_journal(
-    session: Session, kind: str, actor: str, entries: list[tuple[str, dict]]
-) -> None:
-    """Audit entries go in last: the chain's lock is then held only until the commit that follows,
-    and never while waiting for another row lock (so no deadlock with a conversation turn)."""
-    for account_id, data in entries:
-        audit.append(session, kind=kind, account_id=account_id, actor=actor, data=data)
-
-
 def _local_date(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
@@ -251,32 +227,16 @@ def settle_promises(
 ) -> Settlement:
     """Mark pending promises kept or broken from the payments on record (see module rules)."""
     grace = timedelta(days=grace_days)
-    pending_accounts = select(Promise.account_id).where(Promise.status == "pending").distinct()
-    promises = session.scalars(
-        select(Promise)
-        .where(
-            Promise.account_id.in_(pending_accounts),
-            Promise.status.in_(("pending", "kept", "broken")),
-        )
-        .order_by(Promise.account_id, Promise.due_date, Promise.created_at, Promise.id)
-    ).all()
+    promises = ledger.promises_to_settle(session)
     if not promises:
         return Settlement(0, 0, 0)
     ids = {p.account_id for p in promises}
-    accounts = {
-        a.account_id: a for a in session.scalars(select(Account).where(Account.account_id.in_(ids)))
-    }
+    accounts = account_repo.accounts_by_id(session, ids)
     payments: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
-    for p in session.scalars(
-        select(Payment).where(Payment.account_id.in_(ids)).order_by(Payment.paid_on, Payment.id)
-    ):
+    for p in ledger.payments_oldest_first(session, ids):
         payments[p.account_id].append((p.paid_on, p.amount))
     opted_out: dict[str, set[str]] = defaultdict(set)
-    for account_id, channel in session.execute(
-        select(OptOut.account_id, OptOut.channel).where(
-            OptOut.account_id.in_(ids), OptOut.revoked_at.is_(None)
-        )
-    ):
+    for account_id, channel in records.opt_out_channels_in_force(session, ids):
         opted_out[account_id].add(channel)
 
     by_account: dict[str, list[Promise]] = defaultdict(list)
@@ -316,7 +276,8 @@ def settle_promises(
             if channel:
                 zone = ZoneInfo(account.timezone)
                 due_at = datetime.combine(today, FOLLOW_UP_LOCAL_TIME, zone)
-                follow_up = FollowUp(
+                follow_up = follow_up_repo.schedule(
+                    session,
                     account_id=promise.account_id,
                     promise_id=promise.id,
                     due_at=due_at.astimezone(timezone.utc),
@@ -324,12 +285,10 @@ def settle_promises(
                     reason="broken_promise",
                     status="scheduled",
                 )
-                session.add(follow_up)
-                session.flush()
                 data["follow_up_id"] = follow_up.id
                 follow_ups += 1
         journal.append((promise.account_id, data))
-    _write_journal(session, "promise", actor, journal)
+    ledger.write_journal(session, "promise", actor, journal)
     return Settlement(kept=kept, broken=broken, follow_ups=follow_ups)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -37,11 +37,10 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from bot.analytics.segments import segment_of
-from bot.ledger import models as m
+from bot.ledger.repo import propensity as reads
 
 OUTCOME_DAYS = 30
 GRACE_DAYS = 3  # as bot.analytics.payments.settle_promises
@@ -85,25 +84,6 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), timezone.utc)
 
 
-def _count_if(condition):
-    return func.sum(case((condition, literal_column("1")), else_=literal_column("0")))
-
-
-def _chunks(ids: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def _per_account(session: Session, stmt, account_col, ids: Sequence[str] | None) -> dict:
-    """Run a GROUP BY account query (optionally for some accounts); rows keyed by account."""
-    if ids is None:
-        return {r[0]: r[1:] for r in session.execute(stmt)}
-    out: dict = {}
-    for chunk in _chunks(ids):
-        out.update({r[0]: r[1:] for r in session.execute(stmt.where(account_col.in_(chunk)))})
-    return out
-
-
 def features(
     session: Session, *, as_of: date, account_ids: Sequence[str] | None = None
 ) -> tuple[list[str], np.ndarray]:
@@ -111,96 +91,25 @@ def features(
     `as_of`; accounts that did not exist yet or had nothing left to pay are left out."""
     cut = _midnight(as_of)
     ids = None if account_ids is None else list(dict.fromkeys(account_ids))
-    a = m.Account
-    accounts = _per_account(
+    known = reads.known_before(
         session,
-        select(a.account_id, a.product, a.due_date, a.balance, a.minimum_due).where(
-            a.created_at < cut
-        ),
-        a.account_id,
-        ids,
+        as_of=as_of,
+        cut=cut,
+        paid_since=as_of - timedelta(days=OUTCOME_DAYS),
+        settled_before=as_of - timedelta(days=GRACE_DAYS),  # outcome known before as_of
+        ids=ids,
     )
-    p = m.Payment
-    first_later = (
-        select(p.account_id, func.min(p.id).label("first"))
-        .where(p.paid_on >= as_of)
-        .group_by(p.account_id)
-        .subquery()
-    )
-    then = _per_account(
-        session,
-        select(p.account_id, p.balance_before, p.minimum_due_before).join(
-            first_later, first_later.c.first == p.id
-        ),
-        p.account_id,
-        ids,
-    )
-    paid_before = _per_account(
-        session,
-        select(p.account_id, func.count())
-        .where(p.paid_on >= as_of - timedelta(days=OUTCOME_DAYS), p.paid_on < as_of)
-        .group_by(p.account_id),
-        p.account_id,
-        ids,
-    )
-    ca = m.ContactAttempt
-    attempts = _per_account(
-        session,
-        select(ca.account_id, func.count())
-        .where(ca.started_at < cut, ca.direction == "outbound")
-        .group_by(ca.account_id),
-        ca.account_id,
-        ids,
-    )
-    c = m.Conversation
-    conversations = _per_account(
-        session,
-        select(
-            c.account_id,
-            func.count(),
-            _count_if(c.verified.is_(True)),
-            _count_if(c.disposition == "refusal"),
-        )
-        .where(c.started_at < cut)
-        .group_by(c.account_id),
-        c.account_id,
-        ids,
-    )
-    pr = m.Promise
-    settled = pr.due_date < as_of - timedelta(days=GRACE_DAYS)  # outcome known before as_of
-    promises = _per_account(
-        session,
-        select(
-            pr.account_id,
-            func.count(),
-            _count_if(and_(settled, pr.status == "kept")),
-            _count_if(and_(settled, pr.status == "broken")),
-        )
-        .where(pr.created_at < cut)
-        .group_by(pr.account_id),
-        pr.account_id,
-        ids,
-    )
-
-    def flag(model, *where) -> dict:
-        stmt = select(model.account_id, func.count()).where(model.created_at < cut, *where)
-        return _per_account(session, stmt.group_by(model.account_id), model.account_id, ids)
-
-    instalments = flag(m.InstalmentRequest)
-    disputes = flag(m.Dispute)
-    opt_outs = flag(m.OptOut, or_(m.OptOut.revoked_at.is_(None), m.OptOut.revoked_at >= cut))
-
     order, matrix = [], []
-    for account_id in ids if ids is not None else sorted(accounts):
-        if account_id not in accounts:
+    for account_id in ids if ids is not None else sorted(known.accounts):
+        if account_id not in known.accounts:
             continue
-        product, due_date, balance, minimum = accounts[account_id]
-        if account_id in then:
-            balance, minimum = then[account_id]
+        product, due_date, balance, minimum = known.accounts[account_id]
+        if account_id in known.then:
+            balance, minimum = known.then[account_id]
         if balance <= 0:
             continue
-        n_conv, verified, refusals = conversations.get(account_id, (0, 0, 0))
-        n_prom, kept, broken = promises.get(account_id, (0, 0, 0))
+        n_conv, verified, refusals = known.conversations.get(account_id, (0, 0, 0))
+        n_prom, kept, broken = known.promises.get(account_id, (0, 0, 0))
         kept, broken = int(kept or 0), int(broken or 0)
         order.append(account_id)
         matrix.append(
@@ -209,18 +118,18 @@ def features(
                 math.log1p(float(balance)),
                 float(minimum / balance),
                 *(1.0 if product == name else 0.0 for name in PRODUCTS),
-                attempts.get(account_id, (0,))[0],
+                known.attempts.get(account_id, (0,))[0],
                 n_conv,
                 int(verified or 0),
                 n_prom,
                 # Smoothed towards 1/2, so one kept promise is not "always keeps".
                 (kept + 0.5) / (kept + broken + 1.0),
                 broken,
-                1.0 if account_id in instalments else 0.0,
-                1.0 if account_id in disputes else 0.0,
+                1.0 if account_id in known.instalments else 0.0,
+                1.0 if account_id in known.disputes else 0.0,
                 1.0 if refusals else 0.0,
-                1.0 if account_id in opt_outs else 0.0,
-                paid_before.get(account_id, (0,))[0],
+                1.0 if account_id in known.opt_outs else 0.0,
+                known.paid_before.get(account_id, (0,))[0],
             ]
         )
     return order, np.asarray(matrix, dtype=float).reshape(len(order), len(FEATURES))
@@ -228,14 +137,11 @@ def features(
 
 def labels(session: Session, *, reference: date, account_ids: Sequence[str]) -> np.ndarray:
     """1 for an account that paid anything dated in the 30 days from `reference`."""
-    p = m.Payment
-    paid = _per_account(
+    paid = reads.payers(
         session,
-        select(p.account_id, func.count())
-        .where(p.paid_on >= reference, p.paid_on < reference + timedelta(days=OUTCOME_DAYS))
-        .group_by(p.account_id),
-        p.account_id,
-        list(account_ids),
+        start=reference,
+        end=reference + timedelta(days=OUTCOME_DAYS),
+        ids=list(account_ids),
     )
     return np.asarray([1 if a in paid else 0 for a in account_ids], dtype=int)
 
@@ -321,13 +227,9 @@ def rank(
 ) -> dict[str, list[tuple[str, float]]]:
     """Accounts grouped by segment, likeliest payers first: the order to work them in."""
     scores = score(session, model, account_ids, as_of=as_of)
-    a = m.Account
     segments: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for chunk in _chunks(list(scores)):
-        for account_id, product, dpd in session.execute(
-            select(a.account_id, a.product, a.days_past_due).where(a.account_id.in_(chunk))
-        ):
-            segments[segment_of(product, dpd)].append((account_id, scores[account_id]))
+    for account_id, product, dpd in reads.products_and_dpd(session, list(scores)):
+        segments[segment_of(product, dpd)].append((account_id, scores[account_id]))
     return {
         name: sorted(items, key=lambda item: (-item[1], item[0]))
         for name, items in sorted(segments.items())

@@ -12,36 +12,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.analytics.segments import dpd_bucket
 from bot.campaign.contacts import DueContact, dispatch_key
 from bot.campaign.dispatch import CampaignQueue
-from bot.compliance.gate import CHANNELS
-from bot.ledger import models as m
+from bot.compliance.rules import CHANNELS
+from bot.ledger.repo import follow_ups
 
 
 def due_follow_ups(
     session: Session, *, now: datetime, horizon: timedelta = timedelta(hours=24)
 ) -> list[tuple[str, DueContact]]:
     """(follow-up id, contact) for the scheduled follow-ups due before now + horizon."""
-    f, a = m.FollowUp, m.Account
-    rows = session.execute(
-        select(
-            f.id,
-            f.account_id,
-            f.channel,
-            f.due_at,
-            a.product,
-            a.days_past_due,
-            a.timezone,
-            a.jurisdiction,
-        )  # fmt: skip
-        .join(a, a.account_id == f.account_id)
-        .where(f.status == "scheduled", f.due_at <= now + horizon)
-        .order_by(f.due_at, f.id)
-    ).all()
+    rows = follow_ups.due_before(session, now + horizon)
     found = []
     for fid, account_id, channel, due_at, product, dpd, zone, jurisdiction in rows:
         if channel not in CHANNELS:
@@ -80,11 +64,5 @@ def schedule_follow_ups(
         return 0
     queue.schedule(contact for _fid, contact in found)
     ids = [fid for fid, _contact in found]
-    for start in range(0, len(ids), 500):
-        session.execute(
-            update(m.FollowUp)
-            .where(m.FollowUp.id.in_(ids[start : start + 500]), m.FollowUp.status == "scheduled")
-            .values(status="done")
-            .execution_options(synchronize_session=False)
-        )
+    follow_ups.mark_done(session, ids)
     return len(ids)

@@ -11,16 +11,32 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.compliance.profiles import Profile
+from bot.compliance.rules import (
+    DAY_US,
+    EPOCH,
+    ONE_US,
+    to_us,
+    window_open,
+    window_opening,
+    window_opens_later_today,
+)
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-ONE_US = timedelta(microseconds=1)
+__all__ = [
+    "DAY_US",
+    "EPOCH",
+    "ONE_US",
+    "SECOND_US",
+    "day_tag",
+    "from_us",
+    "in_window",
+    "local_midnight",
+    "next_window_open",
+    "parse_day_tag",
+    "to_us",
+    "utc_day_tag",
+]
+
 SECOND_US = 1_000_000
-DAY_US = 86_400 * SECOND_US
-
-
-def to_us(moment: datetime) -> int:
-    """Microseconds since the epoch, exactly (an aware datetime)."""
-    return (moment - EPOCH) // ONE_US
 
 
 def from_us(us: int) -> datetime:
@@ -37,7 +53,8 @@ def local_midnight(now: datetime, tz: ZoneInfo) -> datetime:
 
 
 def in_window(now: datetime, tz: ZoneInfo, profile: Profile) -> bool:
-    return profile.window_start <= now.astimezone(tz).time() < profile.window_end
+    """The contact rules' calling window (`rules.window_open`) at `now` in the zone."""
+    return window_open(now.astimezone(tz).time(), profile)
 
 
 def next_window_open(now: datetime, tz: ZoneInfo, profile: Profile) -> datetime | None:
@@ -46,9 +63,10 @@ def next_window_open(now: datetime, tz: ZoneInfo, profile: Profile) -> datetime 
     if in_window(now, tz, profile):
         return now
     local = now.astimezone(tz)
-    day = local.date() if local.time() < profile.window_start else local.date() + timedelta(days=1)
+    opens_today = window_opens_later_today(local.time(), profile)
+    day = local.date() if opens_today else local.date() + timedelta(days=1)
     for _ in range(3):  # a DST change can swallow the opening time: take the next day's
-        opening = datetime.combine(day, profile.window_start, tz).astimezone(timezone.utc)
+        opening = window_opening(day, tz, profile)
         if opening >= now and in_window(opening, tz, profile):
             return opening
         day += timedelta(days=1)

@@ -10,7 +10,7 @@ from bot.channels.turns import AccountNotFound, Conversations
 from bot.compliance.gate import GateDecision, check_contact
 from bot.compliance.profiles import profile_for
 from bot.ledger.db import session_scope
-from bot.ledger.models import Account, ContactAttempt
+from bot.ledger.repo import accounts, attempts
 from bot.settings import Settings
 from telephony import twilio_client
 
@@ -29,7 +29,7 @@ class SmsSent:
 
 def gate(account_id: str, channel: str, actor: str) -> GateDecision:
     with session_scope() as session:
-        if session.get(Account, account_id) is None:
+        if not accounts.exists(session, account_id):
             raise AccountNotFound(account_id)
         return check_contact(session, account_id, channel, actor=actor)
 
@@ -64,33 +64,49 @@ class Outreach:
                 body=text,
                 status_callback=self.callback_url("/twilio/sms/status"),
             )
-            await asyncio.to_thread(_record_attempt, account_id, opened.conversation_id, "sms", sid)
+            await asyncio.to_thread(
+                record_attempt,
+                account_id,
+                "sms",
+                "outbound",
+                sid,
+                actor="outreach",
+                audited={"conversation_id": opened.conversation_id},
+                conversation_id=opened.conversation_id,
+            )
             sids.append(sid)
         return SmsSent(opened.conversation_id, sids)
 
 
 def _phone_and_jurisdiction(account_id: str) -> tuple[str, str]:
     with session_scope() as session:
-        account = session.get(Account, account_id)
+        account = accounts.account(session, account_id)
         return account.phone, account.jurisdiction
 
 
-def _record_attempt(account_id: str, conversation_id: str | None, channel: str, sid: str) -> None:
+def record_attempt(
+    account_id: str,
+    channel: str,
+    direction: str,
+    sid: str,
+    *,
+    actor: str,
+    audited: dict,
+    status: str = "queued",
+    conversation_id: str | None = None,
+) -> None:
+    """Every placed or answered call and text, with its audit entry (one transaction)."""
     with session_scope() as session:
-        session.add(
-            ContactAttempt(
-                account_id=account_id,
-                conversation_id=conversation_id,
-                channel=channel,
-                direction="outbound",
-                provider_sid=sid,
-                status="queued",
-            )
-        )
-        _audit(
+        attempts.record_attempt(
             session,
-            account_id,
-            {"channel": channel, "sid": sid, "conversation_id": conversation_id},
+            account_id=account_id,
+            channel=channel,
+            direction=direction,
+            sid=sid,
+            actor=actor,
+            audited=audited,
+            status=status,
+            conversation_id=conversation_id,
         )
 
 
@@ -98,23 +114,7 @@ def update_attempt_status(
     provider_sid: str, status: str, *, answered_by: str | None = None, ended: bool = False
 ) -> bool:
     """Apply a provider status to its contact attempt; False if the attempt is unknown."""
-    from bot.ledger.models import utcnow
-
     with session_scope() as session:
-        attempt = session.query(ContactAttempt).filter_by(provider_sid=provider_sid).first()
-        if attempt is None:
-            return False
-        attempt.status = status
-        if answered_by:
-            attempt.answered_by = answered_by
-        if ended:
-            attempt.ended_at = utcnow()
-        return True
-
-
-def _audit(session, account_id: str, data: dict) -> None:
-    from bot.compliance import audit
-
-    audit.append(
-        session, kind="contact_attempt", account_id=account_id, actor="outreach", data=data
-    )
+        return attempts.apply_status(
+            session, provider_sid, status, answered_by=answered_by, ended=ended
+        )

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from bot.channels.sms_text import is_plain_opt_out, keyword, opt_out_channel, split_for_sms
 from bot.channels.turns import Conversations
+from bot.conversation.messages import text
 from bot.infra import webhook_events
 from bot.ledger.db import session_scope
-from bot.ledger.models import Account, Conversation, OptOut, utcnow
+from bot.ledger.repo import accounts, conversations, records
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +25,10 @@ class Bank:
 
 def _texts(bank: Bank) -> dict[str, str]:
     return {
-        "stopped": f"You have been unsubscribed from {bank.name} text messages. "
-        "No more texts will be sent. Reply START to resubscribe.",
-        "started": f"You are subscribed again to {bank.name} text messages. Reply STOP to "
-        "opt out.",
-        "help": f"{bank.name} automated assistant. For help call {bank.phone}. Reply STOP to "
-        "opt out.",
-        "unknown": f"This is {bank.name}'s automated service. We could not match this number. "
-        f"Please call us on {bank.phone}. Reply STOP to opt out.",
+        "stopped": text("sms.stopped", bank=bank.name),
+        "started": text("sms.started", bank=bank.name),
+        "help": text("sms.help", bank=bank.name, bank_phone=bank.phone),
+        "unknown": text("sms.unknown", bank=bank.name, bank_phone=bank.phone),
     }
 
 
@@ -83,52 +80,29 @@ def _find(phone: str) -> tuple[str | None, str | None]:
     """The account for a sender's number and its open SMS conversation, if any. Where several
     accounts share a number, the one with the most recent open SMS conversation wins."""
     with session_scope() as session:
-        open_conversation = (
-            session.query(Conversation)
-            .join(Account, Account.account_id == Conversation.account_id)
-            .filter(
-                Account.phone == phone,
-                Conversation.channel == "sms",
-                Conversation.ended_at.is_(None),
-            )
-            .order_by(Conversation.started_at.desc())
-            .first()
-        )
+        open_conversation = conversations.open_sms_conversation_for_phone(session, phone)
         if open_conversation:
             return open_conversation.account_id, open_conversation.id
-        account = (
-            session.query(Account)
-            .filter(Account.phone == phone)
-            .order_by(Account.account_id)
-            .first()
-        )
-        return (account.account_id if account else None), None
+        return accounts.account_id_by_phone(session, phone), None
 
 
 def _opt_out(account_id: str, conversation_id: str | None, channel: str, body: str) -> None:
     with session_scope() as session:
-        session.add(
-            OptOut(
-                account_id=account_id,
-                conversation_id=conversation_id,
-                channel=channel,
-                source_text=body[:500],
-            )
+        records.opt_out(
+            session,
+            account_id=account_id,
+            conversation_id=conversation_id,
+            channel=channel,
+            source_text=body[:500],
         )
         if conversation_id:
-            conversation = session.get(Conversation, conversation_id)
-            conversation.ended_at, conversation.disposition = utcnow(), "opted_out"
+            conversations.end(conversations.conversation(session, conversation_id), "opted_out")
         _audit(session, "opt_out", account_id, {"channel": channel, "via": "sms keyword"})
 
 
 def _opt_in(account_id: str) -> None:
     with session_scope() as session:
-        for row in session.query(OptOut).filter(
-            OptOut.account_id == account_id,
-            OptOut.channel == "sms",
-            OptOut.revoked_at.is_(None),
-        ):
-            row.revoked_at = utcnow()
+        records.revoke_opt_outs(session, account_id, "sms")
         _audit(session, "opt_out", account_id, {"channel": "sms", "revoked": True})
 
 

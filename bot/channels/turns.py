@@ -10,15 +10,15 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.agents.escalations import EscalationQueue
+from bot.conversation.messages import text
 from bot.infra.rasa_client import RasaClient, RasaUnavailable
 from bot.ledger.db import session_scope
-from bot.ledger.models import Account, Conversation, Turn
+from bot.ledger.models import Conversation
+from bot.ledger.repo import accounts, conversations
 
 log = logging.getLogger(__name__)
 
-SAFE_REPLY = (
-    "Sorry, something went wrong on our side. A member of our team will contact you shortly."
-)
+SAFE_REPLY = text("failure.safe_reply")
 
 
 class ConversationNotFound(LookupError):
@@ -78,16 +78,13 @@ class Conversations:
     # -- ledger work (run in a thread) ---------------------------------------------------------
     def _create(self, account_id: str, channel: str) -> str:
         with session_scope() as session:
-            if session.get(Account, account_id) is None:
+            if not accounts.exists(session, account_id):
                 raise AccountNotFound(account_id)
-            conversation = Conversation(account_id=account_id, channel=channel)
-            session.add(conversation)
-            session.flush()
-            return conversation.id
+            return conversations.open_conversation(session, account_id, channel).id
 
     def _load(self, conversation_id: str) -> Conversation:
         with session_scope() as session:
-            conversation = session.get(Conversation, conversation_id)
+            conversation = conversations.conversation(session, conversation_id)
             if conversation is None:
                 raise ConversationNotFound(conversation_id)
             return conversation
@@ -95,17 +92,16 @@ class Conversations:
     def record_failure(self, conversation_id: str, customer: str | None) -> None:
         """The customer gets a safe message and a person gets the case; nothing is lost."""
         with session_scope() as session:
-            conversation = session.get(Conversation, conversation_id)
+            conversation = conversations.conversation(session, conversation_id)
             if customer is not None:
                 # The text may be a verification answer; keep only its length for the agent.
-                session.add(
-                    Turn(
-                        conversation_id=conversation_id,
-                        speaker="customer",
-                        text=f"[message of {len(customer)} characters not processed]",
-                    )
+                conversations.add_turn(
+                    session,
+                    conversation_id,
+                    "customer",
+                    f"[message of {len(customer)} characters not processed]",
                 )
-            session.add(Turn(conversation_id=conversation_id, speaker="bot", text=SAFE_REPLY))
+            conversations.add_turn(session, conversation_id, "bot", SAFE_REPLY)
             self.queue.enqueue(
                 session,
                 account_id=conversation.account_id,

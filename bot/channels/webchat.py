@@ -12,8 +12,10 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 
 from bot.channels.turns import ConversationEnded
+from bot.conversation.messages import text as message_text
+from bot.gateway.deps import ConversationsDep, RedisDep, SettingsDep
 from bot.ledger.db import session_scope
-from bot.ledger.models import Conversation, Turn
+from bot.ledger.repo import conversations as ledger_conversations
 from bot.web.security import LinkInvalid, read_chat_token
 from bot.web.templating import templates
 
@@ -23,12 +25,12 @@ REPLY_TTL_S = 24 * 3600
 
 
 @router.get("/chat/{token}", response_class=HTMLResponse)
-async def chat_page(request: Request, token: str):
-    settings = request.app.state.settings
+async def chat_page(request: Request, token: str, settings: SettingsDep):
     try:
         read_chat_token(settings, token)
     except LinkInvalid as bad:
-        message = "This chat link has expired." if bad.expired else "This chat link is not valid."
+        expired, invalid = message_text("chat.link_expired"), message_text("chat.link_invalid")
+        message = expired if bad.expired else invalid
         return templates.TemplateResponse(
             request,
             "link_invalid.html",
@@ -43,33 +45,34 @@ async def chat_page(request: Request, token: str):
 def _history(account_id: str, conversation_id: str | None):
     """The conversation to resume (this account's, not ended) and its transcript."""
     with session_scope() as session:
-        conversation = session.get(Conversation, conversation_id) if conversation_id else None
+        conversation = (
+            ledger_conversations.conversation(session, conversation_id) if conversation_id else None
+        )
         if (
             conversation is None
             or conversation.account_id != account_id
             or conversation.channel != "chat"
         ):
             return None, [], False
-        turns = (
-            session.query(Turn)
-            .filter(Turn.conversation_id == conversation.id)
-            .order_by(Turn.id)
-            .all()
-        )
+        turns = ledger_conversations.transcript(session, conversation.id)
         messages = [{"from": "bot" if t.speaker == "bot" else "me", "text": t.text} for t in turns]
         return conversation.id, messages, conversation.ended_at is not None
 
 
 @router.websocket("/chat/{token}/ws")
-async def chat_socket(websocket: WebSocket, token: str):
-    app = websocket.app
+async def chat_socket(
+    websocket: WebSocket,
+    token: str,
+    settings: SettingsDep,
+    conversations: ConversationsDep,
+    redis: RedisDep,
+):
     try:
-        account_id = read_chat_token(app.state.settings, token)
+        account_id = read_chat_token(settings, token)
     except LinkInvalid:
         await websocket.close(code=4403)
         return
     await websocket.accept()
-    conversations, redis = app.state.conversations, app.state.queue.redis
     try:
         hello = await websocket.receive_json()
         conversation_id, messages, ended = await asyncio.to_thread(
@@ -116,7 +119,7 @@ async def chat_socket(websocket: WebSocket, token: str):
                     "type": "reply",
                     "id": message_id,
                     "ended": True,
-                    "messages": ["This conversation has ended."],
+                    "messages": [message_text("chat.ended")],
                 }
             text = json.dumps(payload)
             await asyncio.to_thread(_remember, redis, key, message_id, text)

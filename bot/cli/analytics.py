@@ -1,38 +1,24 @@
 """Operator commands for payments, the audit trail, propensity scores, KPIs and demo history.
 
-Typer apps for `bot/cli.py` to mount (``app.add_typer(payments_app, name="payments")`` and so on;
-``app.command("report")(report)``). Every command works on the default ledger
+Typer apps that `bot/cli/main.py` mounts (``app.add_typer(payments_app, name="payments")`` and
+so on; ``app.command("report")(report)``). Every command works on the default ledger
 (`bot.settings.get_settings().sql_url`) and brings its schema up to date first.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import typer
 
+from bot.cli.times import date_or, utc_today
 from bot.settings import get_settings
 
 payments_app = typer.Typer(help="Payments received and promise settlement.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 score_app = typer.Typer(help="Propensity-to-pay model.", no_args_is_help=True)
 history_app = typer.Typer(help="Synthetic collection history for demos.", no_args_is_help=True)
-
-
-def _today() -> date:
-    return datetime.now(timezone.utc).date()
-
-
-def _date(value: str | None, option: str, default: date) -> date:
-    if value is None:
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"a date as YYYY-MM-DD (got {value!r})", param_hint=option
-        ) from None
 
 
 def _ready() -> None:
@@ -56,7 +42,7 @@ def import_payments(
     from bot.analytics.payments import import_payments as do_import
     from bot.ledger.portfolio import ImportFailed
 
-    day = _date(today, "--today", _today())
+    day = date_or(today, "--today", utc_today())
     _ready()
     try:
         summary, settled = do_import(path, today=day, grace_days=grace_days)
@@ -103,23 +89,21 @@ def audit_verify() -> None:
 def audit_purge(
     before: str = typer.Option(
         "",
-        help="Remove entries written before this day (UTC). Default: what every "
+        help="Remove entries written before this day, YYYY-MM-DD (UTC). Default: what every "
         "jurisdiction's profile allows (the longest record_retention_days).",
     ),
 ) -> None:
     """Retention purge of the oldest entries; what remains still verifies."""
-    from datetime import timedelta
-
     from bot.compliance import audit
     from bot.compliance.profiles import load_profiles
     from bot.ledger.db import session_scope
 
     if before:
-        day = _date(before, "--before", _today())
+        day = date_or(before, "--before", utc_today())
     else:
         # One chain holds every jurisdiction's records: keep what the strictest profile needs.
         keep = max(p.record_retention_days for p in load_profiles().values())
-        day = _today() - timedelta(days=keep)
+        day = utc_today() - timedelta(days=keep)
     cut = datetime.combine(day, datetime.min.time(), timezone.utc)
     _ready()
     try:
@@ -143,7 +127,7 @@ def score_train(
     from bot.analytics import propensity
     from bot.ledger.db import session_scope
 
-    ref = _date(reference, "--reference", _today() - timedelta(days=propensity.OUTCOME_DAYS))
+    ref = date_or(reference, "--reference", utc_today() - timedelta(days=propensity.OUTCOME_DAYS))
     _ready()
     try:
         with session_scope() as session:
@@ -163,11 +147,9 @@ def score_train(
 @score_app.command("rank")
 def score_rank(top: int = typer.Option(10, min=1, help="Accounts to show per segment.")) -> None:
     """The accounts likeliest to pay, per segment, from the saved model."""
-    from sqlalchemy import select
-
     from bot.analytics import propensity
     from bot.ledger.db import session_scope
-    from bot.ledger.models import Account
+    from bot.ledger.repo import accounts
 
     path = model_path()
     if not path.exists():
@@ -176,8 +158,7 @@ def score_rank(top: int = typer.Option(10, min=1, help="Accounts to show per seg
     model = propensity.load(path)
     _ready()
     with session_scope() as session:
-        ids = session.scalars(select(Account.account_id).where(Account.paused_reason.is_(None)))
-        ranking = propensity.rank(session, model, list(ids))
+        ranking = propensity.rank(session, model, accounts.unpaused_ids(session))
     for segment, items in ranking.items():
         typer.echo(f"{segment}:")
         for account_id, probability in items[:top]:
@@ -193,15 +174,15 @@ def report(
     end: str | None = typer.Option(None, help="Last day, YYYY-MM-DD UTC (default: today)."),
     csv: Path | None = typer.Option(None, "--csv", help="Also write the figures to this CSV."),
 ) -> None:
-    """KPIs per UTC day, channel and segment, with totals (definitions: bot/kpi.py)."""
+    """KPIs per UTC day, channel and segment, with totals (definitions: bot/analytics/kpi.py)."""
     from rich.console import Console
     from rich.table import Table
 
     from bot.analytics import kpi
     from bot.ledger.db import session_scope
 
-    last = _date(end, "--end", _today())
-    first = _date(start, "--start", last - timedelta(days=6))
+    last = date_or(end, "--end", utc_today())
+    first = date_or(start, "--start", last - timedelta(days=6))
     if first > last:
         raise typer.BadParameter("--start is after --end", param_hint="--start")
     _ready()
@@ -277,7 +258,7 @@ def history_generate(
     from bot.demo import history
     from bot.ledger.db import session_scope
 
-    first = _date(start, "--start", _today() - timedelta(days=days))
+    first = date_or(start, "--start", utc_today() - timedelta(days=days))
     _ready()
     try:
         with session_scope() as session:

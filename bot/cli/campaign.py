@@ -1,6 +1,6 @@
 """`reminderbot campaign ...`: plan the day's contacts, queue them, and run dispatch workers.
 
-For `bot/cli.py` to mount: ``app.add_typer(campaign_app, name="campaign")``. `worker` is also a
+For `bot/cli/main.py` to mount: ``app.add_typer(campaign_app, name="campaign")``. `worker` is also a
 command of `campaign_app` (``reminderbot campaign worker``); the function is exported as well for
 mounting elsewhere.
 """
@@ -10,26 +10,16 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import typer
 
+from bot.cli.times import TIME_EXAMPLE, time_or_now
+
 campaign_app = typer.Typer(
     help="Outbound campaigns: plan, queue and dispatch reminders.", no_args_is_help=True
 )
-
-
-def _now(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(timezone.utc)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"an ISO time such as 2026-11-27T14:30:00+00:00 (got {value!r})", param_hint="--now"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _strategy(path: Path | None):
@@ -64,11 +54,9 @@ def _make_plan(now: datetime, strategy_path: Path | None, use_scores: bool):
     with session_scope() as session:
         scores = None
         if use_scores:
-            from sqlalchemy import select
+            from bot.ledger.repo import accounts as account_repo
 
-            from bot.ledger.models import Account
-
-            scores = _scores(session, list(session.scalars(select(Account.account_id))))
+            scores = _scores(session, account_repo.all_ids(session))
         accounts, history = load_accounts(
             session, now, scores=scores, lookback_days=strategy.signal_lookback_days
         )
@@ -138,7 +126,9 @@ def _console():
 
 
 STRATEGY_OPTION = typer.Option(None, "--strategy", help="Campaign file (default bot/campaign.yml).")
-NOW_OPTION = typer.Option(None, "--now", help="Plan as of this ISO time (default: now, UTC).")
+NOW_OPTION = typer.Option(
+    None, "--now", help=f"Plan as of this ISO 8601 time, e.g. {TIME_EXAMPLE} (default: now)."
+)
 PREFIX_OPTION = typer.Option("campaign", "--prefix", help="Redis key prefix of the campaign.")
 
 
@@ -155,7 +145,7 @@ def plan_command(
     if not accounts_from_ledger:
         typer.echo("only --accounts-from-ledger is supported (bench/campaign_plan.py: synthetic)")
         raise typer.Exit(2)
-    result, loaded, scored = _make_plan(_now(now), strategy, scores)
+    result, loaded, scored = _make_plan(time_or_now(now, "--now"), strategy, scores)
     _print_plan(_console(), result, loaded, scored)
 
 
@@ -175,7 +165,7 @@ def run_command(
     from bot.infra.redis_client import default_redis
     from bot.ledger.db import session_scope
 
-    moment = _now(now)
+    moment = time_or_now(now, "--now")
     console = _console()
     result, loaded, scored = _make_plan(moment, strategy, scores)
     _print_plan(console, result, loaded, scored)

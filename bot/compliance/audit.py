@@ -42,14 +42,11 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.ledger.models import AuditAnchor, AuditEntry, AuditHead
+from bot.ledger.repo import audit as chain
 
 GENESIS = "0" * 64
-HEAD_ID = 1
 
 KINDS = frozenset(
     {
@@ -143,29 +140,18 @@ def _check_no_secrets(value: Any, path: str = "data") -> None:
 
 def _take_head(session: Session, advance: int) -> tuple[int, str]:
     """Lock the head (creating it on an empty ledger) and return the new seq and the last hash."""
-    table = AuditHead.__table__
     while True:
-        result = session.execute(
-            update(table).where(table.c.id == HEAD_ID).values(seq=table.c.seq + advance)
-        )
-        if result.rowcount == 1:
-            row = session.execute(select(table.c.seq, table.c.hash).where(table.c.id == HEAD_ID))
-            seq, last_hash = row.one()
-            return seq, last_hash
+        head = chain.advance_head(session, advance)
+        if head is not None:
+            return head
         # No head row: only a brand-new (or wiped) ledger starts a chain here. Two processes may
         # race to create it; the loser's insert waits for the winner's commit, fails on the
         # primary key, and the loser goes round again to take the winner's row.
-        try:
-            with session.begin_nested():
-                session.execute(table.insert().values(id=HEAD_ID, seq=0, hash=GENESIS))
-        except IntegrityError:
+        if not chain.create_head(session, GENESIS):
             continue
         # With entries or an anchor left, the head was deleted, which would hide deleted
         # entries: refuse (fail closed) until someone has looked at `reminderbot audit verify`.
-        if (
-            session.get(AuditAnchor, HEAD_ID) is not None
-            or session.execute(select(AuditEntry.id).limit(1)).first()
-        ):
+        if chain.chain_was_started(session):
             raise AuditTampered("the audit head is missing while entries exist")
 
 
@@ -200,27 +186,19 @@ def append(
         data_json=data_json,
         prev_hash=prev_hash,
     )
-    session.execute(
-        AuditEntry.__table__.insert().values(
-            seq=seq,
-            at=at,
-            kind=kind,
-            account_id=account_id,
-            actor=actor,
-            data=data_json,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
+    chain.add_entry(
+        session,
+        seq=seq,
+        at=at,
+        kind=kind,
+        account_id=account_id,
+        actor=actor,
+        data=data_json,
+        prev_hash=prev_hash,
+        hash=digest,
     )
-    session.execute(update(AuditHead.__table__).where(AuditHead.id == HEAD_ID).values(hash=digest))
+    chain.set_head_hash(session, digest)
     return seq
-
-
-def _read_head(session: Session) -> tuple[int, str] | None:
-    # A fresh read every time (not the session's identity map): appends go on while we verify.
-    table = AuditHead.__table__
-    row = session.execute(select(table.c.seq, table.c.hash).where(table.c.id == HEAD_ID)).first()
-    return None if row is None else (row.seq, row.hash)
 
 
 def verify(session: Session) -> AuditVerdict:
@@ -236,15 +214,11 @@ def verify(session: Session) -> AuditVerdict:
     Safe while others append: the head is read before and after the walk, and entries appended
     meanwhile are verified too.
     """
-    anchor_table = AuditAnchor.__table__
-    anchor = session.execute(select(anchor_table.c.seq, anchor_table.c.hash)).first()
+    anchor = chain.read_anchor(session)
     start_seq, start_hash = (anchor.seq, anchor.hash) if anchor else (0, GENESIS)
-    head_before = _read_head(session)
+    head_before = chain.read_head(session)
 
-    table = AuditEntry.__table__
-    rows = session.execute(
-        select(table).order_by(table.c.seq, table.c.id).execution_options(yield_per=2000)
-    )
+    rows = chain.entries_in_order(session)
     prev_seq, prev_hash, before_prev_hash = start_seq, start_hash, None
     checked = 0
     last_purge: dict | None = None
@@ -276,7 +250,7 @@ def verify(session: Session) -> AuditVerdict:
         before_prev_hash, prev_seq, prev_hash = prev_hash, row.seq, row.hash
         checked += 1
     rows.close()
-    head = _read_head(session)
+    head = chain.read_head(session)
     head_seq, head_hash = head or (start_seq, start_hash)
 
     def verdict(seq: int | None, problem: Problem | None) -> AuditVerdict:
@@ -330,24 +304,11 @@ def purge(session: Session, *, before: datetime, actor: str = "retention") -> in
         raise AuditTampered(
             f"not purging a broken chain: {verdict.problem} at seq {verdict.first_bad_seq}"
         )
-    table = AuditEntry.__table__
-    first_kept = session.execute(
-        select(func.min(table.c.seq)).where(table.c.at >= before)
-    ).scalar_one()
-    cut = select(table.c.seq, table.c.hash)
-    if first_kept is not None:
-        cut = cut.where(table.c.seq < first_kept)
-    last_cut = session.execute(cut.order_by(table.c.seq.desc()).limit(1)).first()
+    last_cut = chain.last_entry_before(session, before)
     if last_cut is None:
         return 0
-    purged = session.execute(table.delete().where(table.c.seq <= last_cut.seq)).rowcount
-    now = datetime.now(timezone.utc)
-    anchor = session.get(AuditAnchor, HEAD_ID)
-    if anchor is None:
-        session.add(AuditAnchor(id=HEAD_ID, seq=last_cut.seq, hash=last_cut.hash, purged_at=now))
-    else:
-        anchor.seq, anchor.hash, anchor.purged_at = last_cut.seq, last_cut.hash, now
-    session.flush()
+    purged = chain.delete_through(session, last_cut.seq)
+    chain.set_anchor(session, seq=last_cut.seq, digest=last_cut.hash, at=datetime.now(timezone.utc))
     append(
         session,
         kind="purge",

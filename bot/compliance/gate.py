@@ -2,8 +2,9 @@
 on this channel. Every outbound call and SMS (API, CLI, dialer, voice, SMS) asks it first, and
 every denial is logged with its reason.
 
-`decide` is pure (facts in, decision out) so each rule is tested at its edges; `check_contact`
-gathers the facts from the ledger and records the decision.
+`decide` is pure (facts in, decision out) so each rule is tested at its edges; the rules
+themselves live in `bot.compliance.rules`, shared with the campaign planner. `check_contact`
+gathers the facts from the ledger (`bot.ledger.repo.contact_history`) and records the decision.
 """
 
 from __future__ import annotations
@@ -13,16 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
 from sqlalchemy.orm import Session
 
 from bot.compliance.profiles import Profile, profile_for
+from bot.compliance.rules import CHANNELS, NEVER, RULES, limits, to_us, window_open
 from bot.ledger import models as m
+from bot.ledger.repo import accounts as account_repo
+from bot.ledger.repo import contact_history as history
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("voice", "sms")
+__all__ = ["CHANNELS", "ContactFacts", "GateDecision", "check_contact", "decide", "gather_facts"]
+
 WEEK = timedelta(days=7)
+# RULES in their order, those governing each channel (the cooldown and the call cap: calls only)
+_RULES_FOR = {channel: tuple(r for r in RULES if channel in r.channels) for channel in CHANNELS}
 
 
 @dataclass(frozen=True)
@@ -53,106 +59,96 @@ def _deny(reason: str, detail: str = "") -> GateDecision:
     return GateDecision(False, reason, detail)
 
 
+class _OneContact:
+    """The rules' inputs for one contact, as scalars (see `bot.compliance.rules`). The local
+    time is worked out only when the window rule asks: an earlier refusal never needs the zone.
+    (Plain properties, not cached_property: each is read once or twice, and Python 3.10's
+    cached_property takes a lock on every first read.)"""
+
+    __slots__ = (
+        "profile",
+        "timezone",
+        "now",
+        "opted_out",
+        "dispute_open",
+        "paused_reason",
+        "paused",
+        "wrong_number",
+        "consent",
+        "consent_required",
+        "cooldown_us",
+        "max_calls",
+        "daily_cap",
+        "calls_7d",
+        "attempts_today",
+        "last_conversation_at",
+    )
+
+    def __init__(self, facts: ContactFacts, profile: Profile, now: datetime):
+        rule_limits = limits(profile, facts.channel)
+        self.profile = profile
+        self.timezone = facts.timezone
+        self.now = now
+        self.opted_out = bool(facts.opted_out)
+        self.dispute_open = bool(facts.dispute_open)
+        self.paused_reason = facts.paused_reason
+        self.paused = bool(facts.paused_reason)
+        self.wrong_number = bool(facts.wrong_number)
+        self.consent = bool(facts.consent)
+        self.consent_required = bool(rule_limits.consent_required)
+        self.cooldown_us = rule_limits.cooldown_us
+        self.max_calls = rule_limits.max_calls
+        self.daily_cap = rule_limits.daily_cap
+        self.calls_7d = facts.calls_last_7_days
+        self.attempts_today = facts.attempts_today_to_number
+        self.last_conversation_at = facts.last_conversation_at
+
+    @property
+    def local(self) -> datetime:
+        return self.now.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def window_open(self) -> bool:
+        return window_open(self.local.time(), self.profile)
+
+    @property
+    def at_us(self) -> int:
+        return to_us(self.now)
+
+    @property
+    def last_conversation_us(self) -> int:
+        at = self.last_conversation_at
+        return NEVER if at is None else to_us(at)
+
+
 def decide(facts: ContactFacts, profile: Profile, now: datetime) -> GateDecision:
-    """Apply the profile's rules, most fundamental first (a customer's own wishes, then the
-    law's timing rules), and answer with the first that refuses."""
+    """Apply the profile's rules in `rules.RULES` order (a customer's own wishes, then the law's
+    timing rules), and answer with the first that refuses."""
     if facts.channel not in CHANNELS:
         return _deny("unknown_channel", facts.channel)
-    if facts.opted_out:
-        return _deny("opted_out")
-    if facts.dispute_open:
-        return _deny("dispute_open")
-    if facts.paused_reason:
-        return _deny("paused", facts.paused_reason)
-    if facts.wrong_number:
-        return _deny("wrong_number")
-    if profile.consent_required.get(facts.channel, True) and not facts.consent:
-        return _deny("no_consent")
-    local = now.astimezone(ZoneInfo(facts.timezone))
-    # The window is [start, end): 21:00:00 itself is already "after 9 p.m.".
-    if not (profile.window_start <= local.time() < profile.window_end):
-        return _deny("outside_window", f"{local:%H:%M} {facts.timezone}")
-    if facts.channel == "voice":
-        cooldown = timedelta(days=profile.cooldown_days_after_conversation)
-        if cooldown and facts.last_conversation_at and now - facts.last_conversation_at < cooldown:
-            return _deny("cooldown_after_conversation", facts.last_conversation_at.isoformat())
-        if facts.calls_last_7_days >= profile.max_calls_in_7_days:
-            return _deny("frequency_cap", f"{facts.calls_last_7_days} calls in 7 days")
-    cap = profile.daily_cap_per_number.get(facts.channel)
-    if cap is not None and facts.attempts_today_to_number >= cap:
-        return _deny("daily_cap", f"{facts.attempts_today_to_number} today")
+    contact = _OneContact(facts, profile, now)
+    for rule in _RULES_FOR[facts.channel]:
+        if rule.refuses(contact):
+            return _deny(rule.reason, rule.detail(contact))
     return GateDecision(True, "allowed")
 
 
 def gather_facts(session: Session, account: m.Account, channel: str, now: datetime) -> ContactFacts:
-    opted_out = (
-        session.query(m.OptOut.id)
-        .filter(
-            m.OptOut.account_id == account.account_id,
-            m.OptOut.revoked_at.is_(None),
-            or_(m.OptOut.channel == "all", m.OptOut.channel == channel),
-        )
-        .first()
-        is not None
-    )
-    dispute_open = (
-        session.query(m.Dispute.id)
-        .filter(m.Dispute.account_id == account.account_id, m.Dispute.status == "open")
-        .first()
-        is not None
-    )
-    wrong_number = (
-        session.query(m.WrongNumberFlag.id)
-        .filter(
-            m.WrongNumberFlag.account_id == account.account_id,
-            m.WrongNumberFlag.phone == account.phone,
-        )
-        .first()
-        is not None
-    )
-    calls = (
-        session.query(func.count(m.ContactAttempt.id))
-        .filter(
-            m.ContactAttempt.account_id == account.account_id,
-            m.ContactAttempt.channel == "voice",
-            m.ContactAttempt.direction == "outbound",
-            m.ContactAttempt.started_at > now - WEEK,
-        )
-        .scalar()
-    )
-    last_conversation = (
-        session.query(func.max(m.Conversation.started_at))
-        .filter(
-            m.Conversation.account_id == account.account_id,
-            m.Conversation.channel == "voice",
-            m.Conversation.verified.is_(True),
-        )
-        .scalar()
-    )
     tz = ZoneInfo(account.timezone)
     local_midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    today = (
-        session.query(func.count(m.ContactAttempt.id))
-        .join(m.Account, m.Account.account_id == m.ContactAttempt.account_id)
-        .filter(
-            m.Account.phone == account.phone,
-            m.ContactAttempt.channel == channel,
-            m.ContactAttempt.direction == "outbound",
-            m.ContactAttempt.started_at >= local_midnight.astimezone(timezone.utc),
-        )
-        .scalar()
-    )
     return ContactFacts(
         channel=channel,
         timezone=account.timezone,
         consent=account.consent_voice if channel == "voice" else account.consent_sms,
         paused_reason=account.paused_reason,
-        opted_out=opted_out,
-        dispute_open=dispute_open,
-        wrong_number=wrong_number,
-        calls_last_7_days=calls,
-        last_conversation_at=last_conversation,
-        attempts_today_to_number=today,
+        opted_out=history.opted_out(session, account.account_id, channel),
+        dispute_open=history.dispute_open(session, account.account_id),
+        wrong_number=history.wrong_number(session, account.account_id, account.phone),
+        calls_last_7_days=history.calls_since(session, account.account_id, now - WEEK),
+        last_conversation_at=history.last_conversation_at(session, account.account_id),
+        attempts_today_to_number=history.attempts_to_number_since(
+            session, account.phone, channel, local_midnight.astimezone(timezone.utc)
+        ),
     )
 
 
@@ -166,7 +162,7 @@ def check_contact(
 ) -> GateDecision:
     """Decide and record: the only way to learn whether a contact may be made."""
     now = now or datetime.now(timezone.utc)
-    account = session.get(m.Account, account_id)
+    account = account_repo.account(session, account_id)
     if account is None:
         return _deny("unknown_account", account_id)
     decision = decide(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.conversation.messages import configured
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -35,8 +37,9 @@ def _profile(code: str, raw: dict) -> Profile:
         daily_cap_per_number={k: int(v) for k, v in raw["daily_cap_per_number"].items()},
         consent_required={k: bool(v) for k, v in raw["consent_required"].items()},
         record_retention_days=int(raw["record_retention_days"]),
-        voicemail=" ".join(raw["voicemail"].split()),
-        sms_opt_out=raw["sms_opt_out"],
+        # The policy names the texts' catalog keys (bot/conversation/messages/).
+        voicemail=configured(raw["voicemail"]),
+        sms_opt_out=configured(raw["sms_opt_out"]),
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.agents.escalations import EscalationQueue
 from bot.compliance import audit
 from bot.conversation.engine import Effect
-from bot.ledger import models as m
+from bot.ledger.repo import accounts, conversations, records
 
 REDACTED = "[verification answer redacted]"
 
@@ -23,9 +23,9 @@ def transcribe(
     and a record never exists without the words that made it."""
     if customer is not None:
         text = REDACTED if redact else customer
-        session.add(m.Turn(conversation_id=conversation_id, speaker="customer", text=text))
+        conversations.add_turn(session, conversation_id, "customer", text)
     for text in bot:
-        session.add(m.Turn(conversation_id=conversation_id, speaker="bot", text=text))
+        conversations.add_turn(session, conversation_id, "bot", text)
 
 
 def apply_effects(
@@ -72,57 +72,52 @@ def _write(
     account_id, conversation_id = common["account_id"], common["conversation_id"]
     d = effect.data
     if effect.kind == "promise":
-        session.add(
-            m.Promise(
-                id=d["id"],
-                amount=Decimal(d["amount"]),
-                currency=d["currency"],
-                due_date=date.fromisoformat(d["due_date"]),
-                channel=channel,
-                **common,
-            )
+        records.promise(
+            session,
+            id=d["id"],
+            amount=Decimal(d["amount"]),
+            currency=d["currency"],
+            due_date=date.fromisoformat(d["due_date"]),
+            channel=channel,
+            **common,
         )
     elif effect.kind == "instalment":
-        session.add(
-            m.InstalmentRequest(
-                id=d["id"],
-                months=d["months"],
-                monthly_amount=Decimal(d["monthly_amount"]),
-                fee=Decimal(d["fee"]),
-                currency=d["currency"],
-                first_due_date=date.fromisoformat(d["first_due_date"]),
-                status=d["status"],
-                **common,
-            )
+        records.instalment_request(
+            session,
+            id=d["id"],
+            months=d["months"],
+            monthly_amount=Decimal(d["monthly_amount"]),
+            fee=Decimal(d["fee"]),
+            currency=d["currency"],
+            first_due_date=date.fromisoformat(d["first_due_date"]),
+            status=d["status"],
+            **common,
         )
     elif effect.kind == "dispute":
-        session.add(m.Dispute(text=d["text"], **common))
+        records.dispute(session, text=d["text"], **common)
     elif effect.kind == "already_paid":
-        session.add(m.AlreadyPaidClaim(details=d["details"], **common))
+        records.already_paid_claim(session, details=d["details"], **common)
     elif effect.kind == "hardship":
-        session.add(m.HardshipNote(text=d["text"], **common))
+        records.hardship_note(session, text=d["text"], **common)
     elif effect.kind == "callback":
-        session.add(
-            m.CallbackRequest(
-                callback_at=datetime.fromisoformat(d["callback_at"]),
-                requested_text=d["text"],
-                **common,
-            )
+        records.callback_request(
+            session,
+            callback_at=datetime.fromisoformat(d["callback_at"]),
+            requested_text=d["text"],
+            **common,
         )
     elif effect.kind == "opt_out":
-        session.add(m.OptOut(channel=d["channel"], source_text=d["text"], **common))
+        records.opt_out(session, channel=d["channel"], source_text=d["text"], **common)
     elif effect.kind == "wrong_number":
-        account = session.get(m.Account, account_id)
-        session.add(m.WrongNumberFlag(phone=account.phone, **common))
+        phone = accounts.account(session, account_id).phone
+        records.wrong_number_flag(session, phone=phone, **common)
     elif effect.kind == "pause":
-        session.get(m.Account, account_id).paused_reason = d["reason"]
+        accounts.pause(session, account_id, d["reason"])
     elif effect.kind == "verified" and d.get("result"):
-        session.get(m.Conversation, conversation_id).verified = True
+        conversations.mark_verified(session, conversation_id)
     elif effect.kind == "escalation":
         queue.enqueue(
             session, reason=d["reason"], priority=d["priority"], summary=d["summary"], **common
         )
     elif effect.kind == "ended":
-        conversation = session.get(m.Conversation, conversation_id)
-        conversation.ended_at = m.utcnow()
-        conversation.disposition = d["disposition"]
+        conversations.end(conversations.conversation(session, conversation_id), d["disposition"])

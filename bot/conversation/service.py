@@ -12,7 +12,7 @@ from bot.conversation.records import apply_effects, transcribe
 from bot.conversation.wording import Bank
 from bot.infra.redis_client import default_redis
 from bot.ledger.db import session_scope
-from bot.ledger.models import Account, Conversation
+from bot.ledger.repo import accounts, conversations
 from bot.settings import get_settings
 
 
@@ -21,7 +21,7 @@ class UnknownAccount(LookupError):
 
 
 def _context(session, account_id: str, now: datetime | None) -> engine.Context:
-    account = session.get(Account, account_id)
+    account = accounts.account(session, account_id)
     if account is None:
         raise UnknownAccount(account_id)
     settings = get_settings()
@@ -44,9 +44,8 @@ def open_conversation(
         ctx = _context(session, account_id, now)
         # The gateway records the conversation before opening it; a conversation opened
         # straight through Rasa (rasa shell, another channel) is recorded here.
-        if session.get(Conversation, conversation_id) is None:
-            session.add(Conversation(id=conversation_id, account_id=account_id, channel=channel))
-            session.flush()
+        if conversations.conversation(session, conversation_id) is None:
+            conversations.open_conversation(session, account_id, channel, conversation_id)
         outcome = engine.start(conversation_id=conversation_id, channel=channel, ctx=ctx)
         transcribe(session, conversation_id, None, outcome.messages, redact=False)
         return outcome

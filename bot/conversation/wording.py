@@ -1,16 +1,21 @@
-"""What the bot says. Before verification nothing here may mention the debt, a balance or
-collection; `PRE_VERIFICATION_PROMPTS` is checked by the tests for exactly that."""
+"""What the bot says: which catalog message (bot/conversation/messages/) fits the moment, filled
+with the account's values. The sentences themselves live in the catalog, not here.
+
+Before verification nothing may mention the debt, a balance or collection;
+`PRE_VERIFICATION_PROMPTS` is checked by the tests for exactly that."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
+from bot.conversation.awaiting import Awaiting
 from bot.conversation.facts import AccountFacts
+from bot.conversation.messages import template, text
 from bot.conversation.plans import InstalmentPlan
 from bot.conversation.policy import Policy
-from bot.conversation.understanding.parse import format_date, format_money
+from bot.conversation.understanding.formatting import format_date, format_money
 
 
 @dataclass(frozen=True)
@@ -26,92 +31,144 @@ def money(account: AccountFacts, amount) -> str:
 
 
 def opening(account: AccountFacts, bank: Bank, channel: str) -> str:
-    verb = "speaking" if channel == "voice" else "chatting"
-    return (
-        f"Hello, this is the automated assistant of {bank.name}. "
-        f"Am I {verb} with {account.customer_name}?"
-    )
+    if channel == "voice":
+        return text("opening.voice", bank=bank.name, name=account.customer_name)
+    return text("opening.text", bank=bank.name, name=account.customer_name)
 
 
+# The English templates of the questions asked before verification, for the tests' debt check.
 PRE_VERIFICATION_PROMPTS = {
-    "identity": "Am I speaking with {name}?",
-    "verification": (
-        "For your security, please tell me the last 4 digits of your account number, "
-        "or your date of birth."
-    ),
-    "third_party_callback": (
-        "When would be a good time to reach {first}? You can also tell me if this is the "
-        "wrong number."
-    ),
-    "callback_time": "When would be a good time to call you back?",
-    "human_offer": "Would you like a member of our team to contact you?",
+    Awaiting.IDENTITY: template("prompt.identity"),
+    Awaiting.VERIFICATION: template("prompt.verification"),
+    Awaiting.THIRD_PARTY_CALLBACK: template("prompt.third_party_callback"),
+    Awaiting.CALLBACK_TIME: template("prompt.callback_time"),
+    Awaiting.HUMAN_OFFER: template("prompt.human_offer"),
 }
 
 
 def disclosure(account: AccountFacts, bank: Bank, policy: Policy) -> str:
-    template = policy.disclosures.get(account.jurisdiction) or policy.disclosures["US"]
-    return " ".join(template.format(bank=bank.name, product=account.product_name).split())
+    # The disclosure is legal text per jurisdiction: bot/policy.yml names its catalog key.
+    legal = policy.disclosures.get(account.jurisdiction) or policy.disclosures["US"]
+    return " ".join(legal.format(bank=bank.name, product=account.product_name).split())
 
 
 def account_facts(account: AccountFacts) -> str:
-    days = "day" if account.days_past_due == 1 else "days"
-    return (
-        f"Your {account.product_name} has an overdue balance of "
-        f"{money(account, account.balance)}. The minimum payment of "
-        f"{money(account, account.minimum_due)} was due on {format_date(account.due_date)}, "
-        f"and the account is {account.days_past_due} {days} past due."
+    return text(
+        "account.facts_one" if account.days_past_due == 1 else "account.facts_other",
+        product=account.product_name,
+        balance=money(account, account.balance),
+        minimum=money(account, account.minimum_due),
+        due_date=format_date(account.due_date),
+        days=account.days_past_due,
     )
 
 
-def prompt(awaiting: str | None, state: dict, account: AccountFacts, policy: Policy) -> str:
+def prompt(awaiting: Awaiting | None, state: dict, account: AccountFacts, policy: Policy) -> str:
     """The question the bot is waiting on, worded for re-asking after an interruption."""
+    awaiting = Awaiting.read(awaiting)
     pending = state.get("pending", {})
-    if awaiting in PRE_VERIFICATION_PROMPTS:
-        return PRE_VERIFICATION_PROMPTS[awaiting].format(
-            name=account.customer_name, first=account.first_name
+    months = policy.instalment_months.get(account.product, ())
+    if awaiting is Awaiting.IDENTITY:
+        return text("prompt.identity", name=account.customer_name)
+    if awaiting is Awaiting.VERIFICATION:
+        return text("prompt.verification")
+    if awaiting is Awaiting.THIRD_PARTY_CALLBACK:
+        return text("prompt.third_party_callback", first=account.first_name)
+    if awaiting is Awaiting.CALLBACK_TIME:
+        return text("prompt.callback_time")
+    if awaiting is Awaiting.HUMAN_OFFER:
+        return text("prompt.human_offer")
+    if awaiting is Awaiting.PROMISE_AMOUNT and "check_amount" in pending:
+        # An implausible amount, read back before it is taken (issue #14).
+        check = pending["check_amount"]
+        if Decimal(check) > account.balance:
+            return text("prompt.amount_check_above", balance=money(account, account.balance))
+        return text(
+            "prompt.amount_check_below",
+            amount=money(account, check),
+            minimum=money(account, account.minimum_due),
         )
-    if awaiting == "promise_amount":
-        return "How much can you pay?"
-    if awaiting == "promise_date":
-        return f"On what date can you pay {money(account, pending['amount'])}?"
-    if awaiting == "promise_confirm":
-        return (
-            f"Just to confirm: you'll pay {money(account, pending['amount'])} on "
-            f"{format_date(_date(pending['date']))}. Is that right?"
+    if awaiting is Awaiting.PROMISE_AMOUNT:
+        return text("prompt.promise_amount")
+    if awaiting is Awaiting.PROMISE_DATE:
+        return text("prompt.promise_date", amount=money(account, pending["amount"]))
+    if awaiting is Awaiting.PROMISE_CONFIRM:
+        return text(
+            "prompt.promise_confirm",
+            amount=money(account, pending["amount"]),
+            date=format_date(_date(pending["date"])),
         )
-    if awaiting == "counter_offer":
-        return (
-            f"Could you pay by {format_date(_date(pending['latest']))}? "
-            "If not, I can offer an instalment plan."
+    if awaiting is Awaiting.COUNTER_OFFER:
+        return text("prompt.counter_offer", date=format_date(_date(pending["latest"])))
+    if awaiting is Awaiting.INSTALMENT_OFFER:
+        return text("prompt.instalment_offer", months=list_of(months))
+    if awaiting is Awaiting.INSTALMENT_MONTHS:
+        return text("prompt.instalment_months", options=either(months))
+    if awaiting is Awaiting.INSTALMENT_CONFIRM:
+        return text("prompt.instalment_confirm", plan=plan_readback(account, pending["plan"]))
+    if awaiting is Awaiting.ALREADY_PAID_DETAILS:
+        return text("prompt.already_paid_details")
+    if awaiting is Awaiting.EXTENSION_PLAN:
+        return text("prompt.extension_plan")
+    if awaiting is Awaiting.ANYTHING_ELSE:
+        return text("prompt.anything_else")
+    if awaiting is Awaiting.PROMISE_DETAILS:
+        return text("prompt.promise_details")
+    return text("prompt.offer", minimum=money(account, account.minimum_due))
+
+
+def reprompt(awaiting: Awaiting, state: dict, account: AccountFacts, policy: Policy) -> str:
+    """The awaited question asked another way, the third time: its choices or an example."""
+    pending = state.get("pending", {})
+    months = policy.instalment_months.get(account.product, ())
+    if awaiting is Awaiting.IDENTITY:
+        return text("reprompt.identity", name=account.customer_name)
+    if awaiting is Awaiting.VERIFICATION:
+        return text("reprompt.verification")
+    if awaiting is Awaiting.THIRD_PARTY_CALLBACK:
+        return text("reprompt.third_party_callback")
+    if awaiting is Awaiting.CALLBACK_TIME:
+        return text("reprompt.callback_time")
+    if awaiting is Awaiting.HUMAN_OFFER:
+        return text("reprompt.human_offer")
+    if awaiting is Awaiting.OFFER:
+        return text("reprompt.offer", minimum=money(account, account.minimum_due))
+    if awaiting is Awaiting.PROMISE_DETAILS:
+        return text("reprompt.promise_details")
+    if awaiting is Awaiting.PROMISE_AMOUNT and "check_amount" not in pending:
+        return text("reprompt.promise_amount", minimum=money(account, account.minimum_due))
+    if awaiting is Awaiting.PROMISE_DATE:
+        return text(
+            "reprompt.promise_date",
+            days=policy.promise_max_days_ahead,
+            amount=money(account, pending["amount"]),
         )
-    if awaiting == "instalment_offer":
-        months = ", ".join(str(m) for m in policy.instalment_months.get(account.product, ()))
-        return f"Would an instalment plan help? I can spread the balance over {months} months."
-    if awaiting == "instalment_months":
-        options = " or ".join(str(m) for m in policy.instalment_months.get(account.product, ()))
-        return f"Over how many months would you like to pay: {options}?"
-    if awaiting == "instalment_confirm":
-        return plan_readback(account, pending["plan"]) + " Shall I submit this request?"
-    if awaiting == "already_paid_details":
-        return "When and how did you make the payment?"
-    if awaiting == "extension_plan":
-        return "Briefly, what repayment plan do you propose with the extension?"
-    if awaiting == "anything_else":
-        return "Is there anything else I can help you with?"
-    if awaiting == "promise_details":
-        return "What amount can you pay, and on what date?"
-    return (
-        f"Can you pay the minimum of {money(account, account.minimum_due)} today? You can also "
-        "tell me an amount and a date, or ask about an instalment plan."
-    )
+    if awaiting is Awaiting.PROMISE_CONFIRM:
+        return text(
+            "reprompt.promise_confirm",
+            amount=money(account, pending["amount"]),
+            date=format_date(_date(pending["date"])),
+        )
+    if awaiting is Awaiting.COUNTER_OFFER:
+        return text("reprompt.counter_offer", date=format_date(_date(pending["latest"])))
+    if awaiting is Awaiting.INSTALMENT_OFFER:
+        return text("reprompt.instalment_offer", months=list_of(months))
+    if awaiting is Awaiting.INSTALMENT_MONTHS:
+        return text("reprompt.instalment_months", options=either(months))
+    if awaiting is Awaiting.INSTALMENT_CONFIRM:
+        return text("reprompt.instalment_confirm")
+    if awaiting is Awaiting.ANYTHING_ELSE:
+        return text("reprompt.anything_else")
+    return prompt(awaiting, state, account, policy)
 
 
 def plan_readback(account: AccountFacts, plan: dict) -> str:
-    return (
-        f"A {plan['months']}-month plan: {plan['months']} monthly payments of "
-        f"{money(account, plan['monthly_amount'])}, including a fee of "
-        f"{money(account, plan['fee'])} in total, the first on "
-        f"{format_date(_date(plan['first_due_date']))}."
+    return text(
+        "instalment.readback",
+        months=plan["months"],
+        amount=money(account, plan["monthly_amount"]),
+        fee=money(account, plan["fee"]),
+        date=format_date(_date(plan["first_due_date"])),
     )
 
 
@@ -127,10 +184,46 @@ def plan_to_state(plan: InstalmentPlan) -> dict:
 
 
 def local_time(moment: datetime) -> str:
-    return f"{format_date(moment.date())} at {moment.strftime('%I:%M %p').lstrip('0')}"
+    clock = moment.strftime("%I:%M %p").lstrip("0")
+    return text("common.at_time", date=format_date(moment.date()), time=clock)
 
 
-def _date(value):
-    from datetime import date
+def list_of(items) -> str:
+    """ "3, 6, 12": a plain list."""
+    return text("common.list_separator").join(str(i) for i in items)
 
+
+def either(items) -> str:
+    """ "3 or 6 or 12": a choice."""
+    return text("common.or_separator").join(str(i) for i in items)
+
+
+def joined(items: list[str]) -> str:
+    """ "a, b and c": the things recorded, for a summary."""
+    if len(items) == 1:
+        return items[0]
+    return text("common.and", items=list_of(items[:-1]), last=items[-1])
+
+
+def channel_name(channel: str) -> str:
+    """The channel as the customer calls it ("by text message")."""
+    if channel == "voice":
+        return text("channel.voice")
+    if channel == "sms":
+        return text("channel.sms")
+    if channel == "chat":
+        return text("channel.chat")
+    return channel
+
+
+def payment_options(bank: Bank, policy: Policy) -> str:
+    options = [
+        o.format(payment_url=bank.payment_url, bank_phone=bank.phone)
+        for o in policy.payment_options
+    ]
+    first = text("common.option_separator").join(options[:-1])
+    return text("question.how_to_pay", options=first, last=options[-1])
+
+
+def _date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -13,10 +13,17 @@ from bot.agents.account_view import account_record, escalation_json
 from bot.agents.escalations import NotClaimable
 from bot.channels.outreach import ContactDenied
 from bot.channels.turns import AccountNotFound, ConversationEnded, ConversationNotFound
-from bot.gateway.deps import Authorized, ConversationsDep, QueueDep
+from bot.gateway.deps import (
+    Authorized,
+    ConversationsDep,
+    LedgerDep,
+    OutreachDep,
+    QueueDep,
+    VoiceDep,
+    VoiceProblemDep,
+)
 from bot.infra import webhook_events
-from bot.ledger.db import session_scope
-from bot.ledger.models import ContactAttempt, Escalation
+from bot.ledger.repo import attempts, escalations
 
 router = APIRouter(prefix="/api", dependencies=[Authorized], tags=["text API"])
 
@@ -72,7 +79,7 @@ async def post_message(
 
 
 async def _contact(
-    request: Request, account_id: str, channel: str, idempotency_key: str | None, send
+    account_id: str, channel: str, idempotency_key: str | None, send
 ) -> JSONResponse:
     """Run one outbound contact (the gate decides inside `send`). With an Idempotency-Key, a
     retried request (a dialer worker reclaiming a job) gets the first answer, not a second
@@ -113,62 +120,57 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 
 @router.post("/accounts/{account_id}/sms", status_code=201)
-async def send_sms(account_id: str, request: Request, idempotency_key: IdempotencyKey = None):
+async def send_sms(account_id: str, outreach: OutreachDep, idempotency_key: IdempotencyKey = None):
     """Send the reminder text (the contact gate decides first)."""
 
     async def send() -> dict:
-        sent = await request.app.state.outreach.send_sms_reminder(account_id)
+        sent = await outreach.send_sms_reminder(account_id)
         return {"conversation_id": sent.conversation_id, "message_sids": sent.message_sids}
 
-    return await _contact(request, account_id, "sms", idempotency_key, send)
+    return await _contact(account_id, "sms", idempotency_key, send)
 
 
 @router.post("/accounts/{account_id}/calls", status_code=201)
-async def place_call(account_id: str, request: Request, idempotency_key: IdempotencyKey = None):
+async def place_call(
+    account_id: str,
+    voice: VoiceDep,
+    voice_problem: VoiceProblemDep,
+    idempotency_key: IdempotencyKey = None,
+):
     """Place a reminder call (the contact gate decides first)."""
-    voice = request.app.state.voice
     if voice is None:
-        raise HTTPException(
-            503, "the voice channel is not available: " f"{request.app.state.voice_problem}"
-        )
+        raise HTTPException(503, "the voice channel is not available: " f"{voice_problem}")
 
     async def send() -> dict:
         return {"call_sid": await voice.place_call(account_id), "status": "queued"}
 
-    return await _contact(request, account_id, "voice", idempotency_key, send)
+    return await _contact(account_id, "voice", idempotency_key, send)
+
+
+def _call_json(session, call_sid: str) -> dict | None:
+    attempt = attempts.attempt_by_sid(session, call_sid)
+    if attempt is None:
+        return None
+    return {
+        "call_sid": call_sid,
+        "status": attempt.status,
+        "answered_by": attempt.answered_by,
+        "disposition": attempt.disposition,
+    }
 
 
 @router.get("/calls/{call_sid}")
-async def call_status(call_sid: str):
+async def call_status(call_sid: str, ledger: LedgerDep):
     """A placed call's latest status (dialer workers poll it to retry no-answer and busy)."""
-
-    def load():
-        with session_scope() as session:
-            attempt = session.query(ContactAttempt).filter_by(provider_sid=call_sid).first()
-            return (
-                None
-                if attempt is None
-                else {
-                    "call_sid": call_sid,
-                    "status": attempt.status,
-                    "answered_by": attempt.answered_by,
-                    "disposition": attempt.disposition,
-                }
-            )
-
-    found = await asyncio.to_thread(load)
+    found = await ledger.run(_call_json, call_sid)
     if found is None:
         raise HTTPException(404, f"unknown call {call_sid}")
     return found
 
 
 @router.get("/accounts/{account_id}")
-async def get_account(account_id: str):
-    def load():
-        with session_scope() as session:
-            return account_record(session, account_id)
-
-    record = await asyncio.to_thread(load)
+async def get_account(account_id: str, ledger: LedgerDep):
+    record = await ledger.run(account_record, account_id)
     if record is None:
         raise HTTPException(404, f"unknown account {account_id}")
     return record
@@ -184,50 +186,44 @@ class Resolution(AgentAction):
 
 
 @router.get("/escalations")
-async def list_escalations(status: Literal["open", "claimed", "resolved"] = "open"):
-    def load():
-        with session_scope() as session:
-            rows = (
-                session.query(Escalation)
-                .filter(Escalation.status == status)
-                .order_by(Escalation.priority, Escalation.created_at)
-                .limit(500)
-                .all()
-            )
-            return [escalation_json(e) for e in rows]
+async def list_escalations(
+    ledger: LedgerDep, status: Literal["open", "claimed", "resolved"] = "open"
+):
+    def load(session):
+        return [escalation_json(e) for e in escalations.by_status(session, status)]
 
-    return {"escalations": await asyncio.to_thread(load)}
+    return {"escalations": await ledger.run(load)}
 
 
 @router.post("/escalations/claim-next")
-async def claim_next(body: AgentAction, queue: QueueDep):
-    def work():
-        with session_scope() as session:
-            claim = queue.claim_next(session, body.agent)
-            return escalation_json(session.get(Escalation, claim.escalation_id)) if claim else None
+async def claim_next(body: AgentAction, queue: QueueDep, ledger: LedgerDep):
+    def work(session):
+        claim = queue.claim_next(session, body.agent)
+        if claim is None:
+            return None
+        return escalation_json(escalations.escalation(session, claim.escalation_id))
 
-    claimed = await asyncio.to_thread(work)
+    claimed = await ledger.run(work)
     if claimed is None:
         raise HTTPException(404, "the queue is empty")
     return claimed
 
 
-def _agent_step(queue, escalation_id: str, body: AgentAction, step: str) -> dict:
-    with session_scope() as session:
-        if step == "claim":
-            queue.claim(session, escalation_id, body.agent)
-        elif step == "release":
-            queue.release(session, escalation_id, body.agent)
-        else:
-            queue.resolve(
-                session, escalation_id, body.agent, disposition=body.disposition, note=body.note
-            )
-        return escalation_json(session.get(Escalation, escalation_id))
+def _agent_step(session, queue, escalation_id: str, body: AgentAction, step: str) -> dict:
+    if step == "claim":
+        queue.claim(session, escalation_id, body.agent)
+    elif step == "release":
+        queue.release(session, escalation_id, body.agent)
+    else:
+        queue.resolve(
+            session, escalation_id, body.agent, disposition=body.disposition, note=body.note
+        )
+    return escalation_json(escalations.escalation(session, escalation_id))
 
 
-async def _run_step(queue, escalation_id: str, body: AgentAction, step: str) -> dict:
+async def _run_step(ledger, queue, escalation_id: str, body: AgentAction, step: str) -> dict:
     try:
-        return await asyncio.to_thread(_agent_step, queue, escalation_id, body, step)
+        return await ledger.run(_agent_step, queue, escalation_id, body, step)
     except NotClaimable:
         raise HTTPException(
             409, f"escalation {escalation_id} cannot be {step}d by " f"{body.agent} now"
@@ -235,15 +231,15 @@ async def _run_step(queue, escalation_id: str, body: AgentAction, step: str) -> 
 
 
 @router.post("/escalations/{escalation_id}/claim")
-async def claim(escalation_id: str, body: AgentAction, queue: QueueDep):
-    return await _run_step(queue, escalation_id, body, "claim")
+async def claim(escalation_id: str, body: AgentAction, queue: QueueDep, ledger: LedgerDep):
+    return await _run_step(ledger, queue, escalation_id, body, "claim")
 
 
 @router.post("/escalations/{escalation_id}/release")
-async def release(escalation_id: str, body: AgentAction, queue: QueueDep):
-    return await _run_step(queue, escalation_id, body, "release")
+async def release(escalation_id: str, body: AgentAction, queue: QueueDep, ledger: LedgerDep):
+    return await _run_step(ledger, queue, escalation_id, body, "release")
 
 
 @router.post("/escalations/{escalation_id}/resolve")
-async def resolve(escalation_id: str, body: Resolution, queue: QueueDep):
-    return await _run_step(queue, escalation_id, body, "resolve")
+async def resolve(escalation_id: str, body: Resolution, queue: QueueDep, ledger: LedgerDep):
+    return await _run_step(ledger, queue, escalation_id, body, "resolve")

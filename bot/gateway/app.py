@@ -10,21 +10,22 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 
 from bot.agents.escalations import EscalationQueue
 from bot.channels.outreach import Outreach
 from bot.channels.sms import Bank as SmsBank
 from bot.channels.sms import SmsChannel
 from bot.channels.turns import Conversations
-from bot.channels.voice.service import CallRegistry, VoiceService, warm_recognizers
+from bot.channels.voice.registry import CallRegistry
+from bot.channels.voice.service import VoiceService, warm_recognizers
 from bot.channels.webchat import router as chat_router
 from bot.gateway.api import router as api_router
+from bot.gateway.deps import HttpDep, QueueDep, RasaDep
 from bot.gateway.twilio_sms import router as sms_router
 from bot.gateway.twilio_voice import router as voice_router
 from bot.infra.rasa_client import RasaClient
 from bot.infra.redis_client import redis_for
-from bot.ledger.db import engine_for
+from bot.ledger import db
 from bot.settings import Settings, generate_api_token, get_settings
 from bot.web.console import LoginRequired
 from bot.web.console import router as console_router
@@ -42,47 +43,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Routes get these through bot/gateway/deps.py; only the lifespan writes app.state.
         redis = redis_for(settings.effective_redis_url)
-        app.state.queue = EscalationQueue(redis, settings.escalation_stream)
-        app.state.rasa = RasaClient(settings.effective_rasa_url)
-        app.state.conversations = Conversations(app.state.rasa, app.state.queue)
-        app.state.outreach = Outreach(settings, app.state.conversations)
-        app.state.sms = SmsChannel(
-            app.state.conversations, SmsBank(settings.bank_name, settings.bank_phone)
-        )
-        app.state.http = httpx.AsyncClient(timeout=3)
+        queue = EscalationQueue(redis, settings.escalation_stream)
+        rasa = RasaClient(settings.effective_rasa_url)
+        conversations = Conversations(rasa, queue)
+        outreach = Outreach(settings, conversations)
+        http = httpx.AsyncClient(timeout=3)
+        speaker = Speaker(voice=settings.tts_voice)
+        app.state.queue, app.state.rasa, app.state.http = queue, rasa, http
+        app.state.conversations, app.state.outreach = conversations, outreach
+        app.state.sms = SmsChannel(conversations, SmsBank(settings.bank_name, settings.bank_phone))
         app.state.sessions = Sessions(redis)
-        app.state.speaker = Speaker(voice=settings.tts_voice)
-        app.state.call_sessions = {}
+        app.state.speaker = speaker
         app.state.vosk_model, app.state.voice, app.state.voice_problem = None, None, ""
-        warming = None
+        background: set[asyncio.Task] = set()
         try:
-            app.state.vosk_model = await asyncio.to_thread(
-                load_model, str(settings.effective_vosk_model_path)
-            )
+            model = await asyncio.to_thread(load_model, str(settings.effective_vosk_model_path))
+            app.state.vosk_model = model
             app.state.voice = VoiceService(
-                settings, app.state.conversations, CallRegistry(redis), app.state.outreach.twilio
+                settings, conversations, CallRegistry(redis), outreach.twilio
             )
-            warming = asyncio.create_task(
-                warm_recognizers(settings, app.state.speaker, app.state.vosk_model)
-            )
+            _keep(background, warm_recognizers(settings, speaker, model), "warming recognizers")
         except ModelMissing as missing:
             # Without a model the voice channel refuses to start; the rest of the stack runs.
             app.state.voice_problem = str(missing)
             log.warning("voice channel off: %s", missing)
-        app.state.console_hub = ConsoleHub(
-            settings.effective_redis_url, f"{settings.escalation_stream}:events"
-        )
-        app.state.console_hub.start()
-        sweeper = asyncio.create_task(_release_idle_claims(app, settings))
+        hub = ConsoleHub(settings.effective_redis_url, f"{settings.escalation_stream}:events")
+        app.state.console_hub = hub
+        hub.start()
+        _keep(background, _release_idle_claims(queue, settings), "idle-claim sweeper")
         yield
-        sweeper.cancel()
-        if warming:
-            warming.cancel()
-        app.state.speaker.close()
-        await app.state.console_hub.stop()
-        await app.state.rasa.aclose()
-        await app.state.http.aclose()
+        for task in list(background):
+            task.cancel()
+        speaker.close()
+        await hub.stop()
+        await rasa.aclose()
+        await http.aclose()
 
     app = FastAPI(title="Collections reminder bot", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
@@ -101,12 +98,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse("/console/login", status_code=303)
 
     @app.get("/health", tags=["health"])
-    async def health():
+    async def health(queue: QueueDep, rasa: RasaDep, http: HttpDep):
         parts = await asyncio.gather(
-            _check(lambda: app.state.queue.redis.ping()),
-            app.state.rasa.healthy(),
-            _http_ok(app.state.http, settings.effective_actions_url + "/health"),
-            _check(lambda: _db_ping(settings.sql_url)),
+            _check(lambda: queue.redis.ping()),
+            rasa.healthy(),
+            _http_ok(http, settings.effective_actions_url + "/health"),
+            _check(lambda: db.ping(settings.sql_url)),
         )
         names = ("redis", "rasa", "actions", "database")
         state = {name: "up" if ok else "down" for name, ok in zip(names, parts, strict=True)}
@@ -118,13 +115,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-async def _release_idle_claims(app: FastAPI, settings: Settings) -> None:
+def _keep(tasks: set[asyncio.Task], work, what: str) -> asyncio.Task:
+    """Start a background task the lifespan owns: the set keeps it alive until it ends (the
+    loop holds only a weak reference) and a failure is logged, not lost."""
+    task = asyncio.create_task(work, name=what)
+
+    def done(finished: asyncio.Task) -> None:
+        tasks.discard(finished)
+        if not finished.cancelled() and finished.exception() is not None:
+            log.error("%s failed", what, exc_info=finished.exception())
+
+    tasks.add(task)
+    task.add_done_callback(done)
+    return task
+
+
+async def _release_idle_claims(queue: EscalationQueue, settings: Settings) -> None:
     """A case claimed and left idle beyond the timeout goes back to the queue."""
     from bot.ledger.db import session_scope
 
     def sweep():
         with session_scope() as session:
-            return app.state.queue.release_idle(session, idle_ms=settings.escalation_claim_idle_ms)
+            return queue.release_idle(session, idle_ms=settings.escalation_claim_idle_ms)
 
     while True:
         await asyncio.sleep(min(30.0, settings.escalation_claim_idle_ms / 4000))
@@ -134,12 +146,6 @@ async def _release_idle_claims(app: FastAPI, settings: Settings) -> None:
                 log.info("released %d idle claims", len(released))
         except Exception as exc:  # noqa: BLE001 - the sweeper must keep running
             log.warning("idle-claim sweep failed: %s", exc)
-
-
-def _db_ping(url: str) -> bool:
-    with engine_for(url).connect() as conn:
-        conn.execute(text("SELECT 1"))
-    return True
 
 
 async def _check(fn) -> bool:

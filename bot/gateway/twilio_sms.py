@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from bot.channels.outreach import update_attempt_status
+from bot.gateway.deps import SmsDep
 from bot.gateway.twilio_auth import twilio_form
 from bot.infra import webhook_events
 from telephony import twiml
@@ -34,8 +35,8 @@ def xml(body: str) -> Response:
 
 
 @router.post("")
-async def inbound_sms(request: Request, params: TwilioForm):
-    replies = await request.app.state.sms.inbound(
+async def inbound_sms(params: TwilioForm, sms: SmsDep):
+    replies = await sms.inbound(
         message_sid=params.get("MessageSid") or params.get("SmsSid", ""),
         sender=params.get("From", ""),
         body=params.get("Body", ""),

@@ -8,11 +8,12 @@ import json
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
 from bot.channels.outreach import update_attempt_status
-from bot.channels.voice.service import VoiceUnavailable
+from bot.conversation.messages import text
+from bot.gateway.deps import RedisDep, SettingsDep, SpeakerDep, VoiceDep, VoskModelDep
 from bot.gateway.twilio_auth import twilio_form
 from bot.infra import webhook_events
 from telephony import twiml
@@ -30,19 +31,10 @@ def xml(body: str) -> Response:
     return Response(body, media_type="application/xml")
 
 
-def voice_or_apology(request: Request):
-    voice = request.app.state.voice
-    if voice is None:
-        raise VoiceUnavailable(request.app.state.voice_problem)
-    return voice
-
-
 @router.post("/voice")
-async def answer(request: Request, params: TwilioForm):
-    try:
-        voice = voice_or_apology(request)
-    except VoiceUnavailable:
-        return xml(twiml.say_and_hangup("Sorry, we can't take calls right now. Goodbye."))
+async def answer(params: TwilioForm, voice: VoiceDep):
+    if voice is None:  # no speech model: the voice channel is off
+        return xml(twiml.say_and_hangup(text("voice.unavailable")))
     body = await asyncio.to_thread(
         voice.answer,
         params.get("CallSid", ""),
@@ -62,13 +54,12 @@ async def call_status(params: TwilioForm):
 
 
 @router.post("/voice/amd")
-async def machine_detection(request: Request, params: TwilioForm):
+async def machine_detection(params: TwilioForm, voice: VoiceDep):
     sid, answered_by = params.get("CallSid", ""), params.get("AnsweredBy", "")
     if not await asyncio.to_thread(webhook_events.claim, "amd", sid):
         return xml(twiml.empty())
     await asyncio.to_thread(update_attempt_status, sid, "in-progress", answered_by=answered_by)
     if answered_by.startswith("machine") or answered_by == "fax":
-        voice = request.app.state.voice
         message = await asyncio.to_thread(voice.voicemail, sid) if voice else None
         if message:
             from telephony import twilio_client
@@ -78,13 +69,18 @@ async def machine_detection(request: Request, params: TwilioForm):
 
 
 @router.websocket("/media")
-async def media_stream(websocket: WebSocket):
-    app = websocket.app
-    settings = app.state.settings
+async def media_stream(
+    websocket: WebSocket,
+    settings: SettingsDep,
+    voice: VoiceDep,
+    speaker: SpeakerDep,
+    model: VoskModelDep,
+    redis: RedisDep,
+):
     query = f"?{websocket.url.query}" if websocket.url.query else ""
-    url = app.state.voice.stream_url() + query if app.state.voice else ""
+    url = voice.stream_url() + query if voice else ""
     signature = websocket.headers.get("x-twilio-signature", "")
-    if not app.state.voice or not is_valid(url, {}, signature, settings.twilio_auth_token):
+    if not voice or not is_valid(url, {}, signature, settings.twilio_auth_token):
         await websocket.close(code=4403)
         return
     await websocket.accept()
@@ -95,16 +91,16 @@ async def media_stream(websocket: WebSocket):
             message = json.loads(await websocket.receive_text())
             if message.get("event") == "start" and session is None:
                 call_sid = message["start"].get("callSid", "")
-                known = await asyncio.to_thread(app.state.voice.registry.get, call_sid)
+                known = await asyncio.to_thread(voice.registry.get, call_sid)
                 if known is None or known.account_id is None:
                     log.warning("refused a media stream for unknown call %s", call_sid)
                     await websocket.close(code=4404)
                     return
                 session = CallSession(
                     send=websocket.send_text,
-                    handler=app.state.voice.handler(call_sid),
-                    speaker=app.state.speaker,
-                    model=app.state.vosk_model,
+                    handler=voice.handler(call_sid),
+                    speaker=speaker,
+                    model=model,
                     voice=settings.tts_voice,
                     settings=VoiceSettings(
                         silence_s=settings.voice_silence_s,
@@ -112,7 +108,6 @@ async def media_stream(websocket: WebSocket):
                         complete_end_ms=settings.voice_complete_end_ms,
                     ),
                 )
-                app.state.call_sessions[call_sid] = session
             if session is not None:
                 await session.handle(message)
                 if message.get("event") == "stop":
@@ -127,8 +122,7 @@ async def media_stream(websocket: WebSocket):
     finally:
         if session is not None:
             await session.close()
-            app.state.call_sessions.pop(call_sid, None)
-            await asyncio.to_thread(_keep_timings, app.state.queue.redis, session)
+            await asyncio.to_thread(_keep_timings, redis, session)
 
 
 def _keep_timings(redis, session: CallSession) -> None:

@@ -21,6 +21,9 @@ from bot.settings import ROOT, Settings
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 RASA_DATA = ["nlu_data", "dialogues"]
+# The stack's own Rasa endpoints (Redis stores, ports from the environment); the repo's
+# endpoints.yml is the standalone one for `rasa shell` and friends.
+RASA_ENDPOINTS = ROOT / "bot" / "infra" / "rasa_endpoints.yml"
 
 
 def model_path(settings: Settings) -> Path:
@@ -121,7 +124,8 @@ class Proc:
 
 
 def child_env(settings: Settings, api_token: str) -> dict[str, str]:
-    """Every child process sees the supervisor's settings, plus what Rasa's endpoints.yml reads."""
+    """Every child process sees the supervisor's settings, plus what Rasa's endpoints file
+    (RASA_ENDPOINTS) reads."""
     env = rasa_env()
     for name, model_field in Settings.__fields__.items():
         value = getattr(settings, name)
@@ -152,7 +156,7 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
             "-m",
             str(model_path(settings)),
             "--endpoints",
-            "endpoints.yml",
+            str(RASA_ENDPOINTS.relative_to(ROOT)),
             "--credentials",
             "credentials.yml",
             "-i",

@@ -9,14 +9,14 @@ import time
 from sqlalchemy.exc import IntegrityError
 
 from bot.ledger.db import session_scope
-from bot.ledger.models import ProcessedEvent
+from bot.ledger.repo import events
 
 
 def claim(kind: str, key: str) -> bool:
     """True for the first delivery of (kind, key); False for a repeat."""
     try:
         with session_scope() as session:
-            session.add(ProcessedEvent(kind=kind, key=key[:128]))
+            events.add_event(session, kind, key[:128])
         return True
     except IntegrityError:
         return False
@@ -24,14 +24,13 @@ def claim(kind: str, key: str) -> bool:
 
 def remember(kind: str, key: str, response) -> None:
     with session_scope() as session:
-        row = session.query(ProcessedEvent).filter_by(kind=kind, key=key[:128]).one()
-        row.response = json.dumps(response)
+        events.set_response(session, kind, key[:128], json.dumps(response))
 
 
 def forget(kind: str, key: str) -> None:
     """Release a claim whose processing failed, so Twilio's retry is processed afresh."""
     with session_scope() as session:
-        session.query(ProcessedEvent).filter_by(kind=kind, key=key[:128]).delete()
+        events.delete_event(session, kind, key[:128])
 
 
 def first_response(kind: str, key: str, *, wait_s: float = 15.0):
@@ -39,7 +38,7 @@ def first_response(kind: str, key: str, *, wait_s: float = 15.0):
     deadline = time.monotonic() + wait_s
     while True:
         with session_scope() as session:
-            row = session.query(ProcessedEvent).filter_by(kind=kind, key=key[:128]).first()
+            row = events.event(session, kind, key[:128])
             if row is not None and row.response is not None:
                 return json.loads(row.response)
         if time.monotonic() > deadline:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,6 +58,13 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def ping(url: str) -> bool:
+    """The database answers (the gateway's health check)."""
+    with engine_for(url).connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return True
 
 
 def migrate(url: str | None = None) -> None:

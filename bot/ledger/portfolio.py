@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from bot.conversation.verification import secret_hash
-from bot.ledger.models import Account
+from bot.ledger.repo import accounts
 
 COLUMNS = (
     "account_id",
@@ -158,13 +158,9 @@ def upsert_accounts(session: Session, rows: list[dict]) -> ImportResult:
         last4 = values.pop("verification_last4")
         values["dob_hash"] = secret_hash(row["account_id"], dob.isoformat())
         values["last4_hash"] = secret_hash(row["account_id"], last4)
-        account = session.get(Account, row["account_id"])
-        if account is None:
-            session.add(Account(**values))
+        if accounts.save(session, values):
             created += 1
         else:
-            for key, value in values.items():
-                setattr(account, key, value)
             updated += 1
     return ImportResult(created=created, updated=updated)
 

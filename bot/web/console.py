@@ -15,7 +15,14 @@ from starlette.websockets import WebSocketDisconnect
 from bot.agents import console_data
 from bot.agents.escalations import NotClaimable
 from bot.agents.logins import authenticate
-from bot.ledger.db import session_scope
+from bot.gateway.deps import (
+    ConsoleHubDep,
+    ConsoleSessionsDep,
+    LedgerDep,
+    QueueDep,
+    SettingsDep,
+)
+from bot.settings import Settings
 from bot.web.security import SESSION_COOKIE, SESSION_TTL_S, ConsoleSession, csrf_ok
 from bot.web.templating import templates
 
@@ -38,19 +45,17 @@ class LoginRequired(Exception):
     pass
 
 
-def _session(request: Request) -> ConsoleSession | None:
-    return request.app.state.sessions.get(request.cookies.get(SESSION_COOKIE))
-
-
-def page_agent(request: Request) -> ConsoleSession:
-    session = _session(request)
+# The agent dependencies are plain functions: FastAPI runs them in its threadpool, so their
+# Redis read never blocks the event loop.
+def page_agent(request: Request, sessions: ConsoleSessionsDep) -> ConsoleSession:
+    session = sessions.get(request.cookies.get(SESSION_COOKIE))
     if session is None:
         raise LoginRequired
     return session
 
 
-def api_agent(request: Request) -> ConsoleSession:
-    session = _session(request)
+def api_agent(request: Request, sessions: ConsoleSessionsDep) -> ConsoleSession:
+    session = sessions.get(request.cookies.get(SESSION_COOKIE))
     if session is None:
         raise HTTPException(401, "log in to the console first")
     if request.method != "GET" and not csrf_ok(session, request.headers.get("X-CSRF-Token")):
@@ -62,17 +67,16 @@ PageAgent = Annotated[ConsoleSession, Depends(page_agent)]
 ApiAgent = Annotated[ConsoleSession, Depends(api_agent)]
 
 
-def _page(request: Request, name: str, agent: ConsoleSession | None, **context):
-    settings = request.app.state.settings
+def _page(request: Request, settings: Settings, name: str, agent: ConsoleSession | None, **ctx):
     return templates.TemplateResponse(
-        request, name, {"bank": settings.bank_name, "agent": agent, **context}
+        request, name, {"bank": settings.bank_name, "agent": agent, **ctx}
     )
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, error: str = ""):
+async def login_form(request: Request, settings: SettingsDep, error: str = ""):
     token = secrets.token_urlsafe(24)
-    response = _page(request, "login.html", None, csrf=token, error=error)
+    response = _page(request, settings, "login.html", None, csrf=token, error=error)
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict")
     return response
 
@@ -83,13 +87,15 @@ async def login(
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     csrf: Annotated[str, Form()],
+    settings: SettingsDep,
+    sessions: ConsoleSessionsDep,
 ):
     if not secrets.compare_digest(csrf, request.cookies.get(LOGIN_CSRF, "")):
         raise HTTPException(403, "missing or wrong CSRF token")
     agent = await asyncio.to_thread(authenticate, username, password)
     if agent is None:
         return RedirectResponse("/console/login?error=1", status_code=303)
-    session = await asyncio.to_thread(request.app.state.sessions.create, agent.username, agent.role)
+    session = await asyncio.to_thread(sessions.create, agent.username, agent.role)
     response = RedirectResponse("/console", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -97,66 +103,58 @@ async def login(
         httponly=True,
         samesite="strict",
         max_age=SESSION_TTL_S,
-        secure=request.app.state.settings.effective_public_base_url.startswith("https"),
+        secure=settings.effective_public_base_url.startswith("https"),
     )
     response.delete_cookie(LOGIN_CSRF)
     return response
 
 
 @router.post("/logout")
-async def logout(request: Request, agent: PageAgent, csrf: Annotated[str, Form()]):
+async def logout(agent: PageAgent, sessions: ConsoleSessionsDep, csrf: Annotated[str, Form()]):
     if not csrf_ok(agent, csrf):
         raise HTTPException(403, "missing or wrong CSRF token")
-    request.app.state.sessions.delete(agent.token)
+    await asyncio.to_thread(sessions.delete, agent.token)
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
 
 @router.get("", response_class=HTMLResponse)
-async def queue_page(request: Request, agent: PageAgent):
-    return _page(request, "queue.html", agent)
-
-
-def _load(fn, *args):
-    with session_scope() as session:
-        return fn(session, *args)
+async def queue_page(request: Request, agent: PageAgent, settings: SettingsDep):
+    return _page(request, settings, "queue.html", agent)
 
 
 @router.get("/api/queue")
-async def queue_json(agent: ApiAgent):
-    return {"escalations": await asyncio.to_thread(_load, console_data.queue), "me": agent.username}
+async def queue_json(agent: ApiAgent, ledger: LedgerDep):
+    return {"escalations": await ledger.run(console_data.queue), "me": agent.username}
 
 
 @router.post("/api/escalations/{escalation_id}/claim")
-async def claim(request: Request, escalation_id: str, agent: ApiAgent):
-    queue = request.app.state.queue
-
-    def work():
-        with session_scope() as session:
-            queue.claim(session, escalation_id, agent.username)
-
+async def claim(escalation_id: str, agent: ApiAgent, queue: QueueDep, ledger: LedgerDep):
     try:
-        await asyncio.to_thread(work)
+        await ledger.run(queue.claim, escalation_id, agent.username)
     except NotClaimable:
         return JSONResponse({"claimed": False, "detail": "someone else has this case"}, 409)
     return {"claimed": True, "url": f"/console/escalations/{escalation_id}"}
 
 
 @router.get("/escalations/{escalation_id}", response_class=HTMLResponse)
-async def case_page(request: Request, escalation_id: str, agent: PageAgent):
-    case = await asyncio.to_thread(_load, console_data.case, escalation_id)
+async def case_page(
+    request: Request, escalation_id: str, agent: PageAgent, settings: SettingsDep, ledger: LedgerDep
+):
+    case = await ledger.run(console_data.case, escalation_id)
     if case is None:
         raise HTTPException(404, "no such escalation")
-    return _page(request, "case.html", agent, case=case, dispositions=DISPOSITIONS)
+    return _page(request, settings, "case.html", agent, case=case, dispositions=DISPOSITIONS)
 
 
 @router.post("/escalations/{escalation_id}/{step}")
 async def case_step(
-    request: Request,
     escalation_id: str,
     step: str,
     agent: PageAgent,
+    queue: QueueDep,
+    ledger: LedgerDep,
     csrf: Annotated[str, Form()],
     disposition: Annotated[str, Form()] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
@@ -167,41 +165,40 @@ async def case_step(
         step == "resolve" and disposition not in DISPOSITIONS
     ):
         raise HTTPException(422, "choose a disposition")
-    queue = request.app.state.queue
 
-    def work():
-        with session_scope() as session:
-            if step == "resolve":
-                queue.resolve(
-                    session, escalation_id, agent.username, disposition=disposition, note=note
-                )
-            else:
-                queue.release(session, escalation_id, agent.username)
+    def work(session):
+        if step == "resolve":
+            queue.resolve(
+                session, escalation_id, agent.username, disposition=disposition, note=note
+            )
+        else:
+            queue.release(session, escalation_id, agent.username)
 
     try:
-        await asyncio.to_thread(work)
+        await ledger.run(work)
     except NotClaimable:
         raise HTTPException(409, "this case is not claimed by you") from None
     return RedirectResponse("/console", status_code=303)
 
 
 @router.get("/supervisor", response_class=HTMLResponse)
-async def supervisor_page(request: Request, agent: PageAgent):
+async def supervisor_page(
+    request: Request, agent: PageAgent, settings: SettingsDep, ledger: LedgerDep
+):
     if agent.role != "supervisor":
         raise HTTPException(403, "supervisors only")
-    stats = await asyncio.to_thread(_load, console_data.supervisor)
-    charts = await asyncio.to_thread(_load, console_data.kpi_charts)
-    return _page(request, "supervisor.html", agent, stats=stats, charts=charts)
+    stats = await ledger.run(console_data.supervisor)
+    charts = await ledger.run(console_data.kpi_charts)
+    return _page(request, settings, "supervisor.html", agent, stats=stats, charts=charts)
 
 
 @router.websocket("/ws")
-async def live(websocket: WebSocket):
-    session = websocket.app.state.sessions.get(websocket.cookies.get(SESSION_COOKIE))
-    if session is None:
+async def live(websocket: WebSocket, sessions: ConsoleSessionsDep, hub: ConsoleHubDep):
+    token = websocket.cookies.get(SESSION_COOKIE)
+    if await asyncio.to_thread(sessions.get, token) is None:
         await websocket.close(code=4401)
         return
     await websocket.accept()
-    hub = websocket.app.state.console_hub
     queue = hub.subscribe()
     try:
         while True:

@@ -1,12 +1,13 @@
-"""Loopback-only control of a standalone simulator, for the demo (`reminderbot call --sandbox`):
-script the next call to a number, and read back what happened on it."""
+"""Loopback-only control of a standalone simulator, for the demo (`reminderbot call --sandbox`,
+`reminderbot sms --reply`): script the next call to a number, read back what happened on it, and
+text the app as a customer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from telephony.twilio_sim.scenario import CallScenario, Dtmf, Hangup, Say, Silence, WaitForBot
 
@@ -25,6 +26,12 @@ class Script(BaseModel):
     answered_by: str = "human"
     speed: float = 1.0
     steps: list[Step]
+
+
+class InboundText(BaseModel):
+    sender: str = Field(alias="from")
+    to: str
+    body: str
 
 
 def _step(step: Step):
@@ -57,6 +64,11 @@ def control_router(sim) -> APIRouter:
             ),
         )
         return {"expected": script.to}
+
+    @router.post("/inbound-sms")
+    async def inbound_sms(text: InboundText) -> dict[str, Any]:
+        """A customer's text to the app, sent as Twilio would (signed); the app's replies."""
+        return {"replies": await sim.inbound_sms(text.sender, text.to, text.body)}
 
     @router.get("/calls/{sid}")
     async def call_timeline(sid: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.analytics.payments import import_payments, settle_promises
 from bot.compliance import audit
 from bot.ledger.db import session_scope
-from bot.ledger.models import Account, FollowUp, Payment, Promise
+from bot.ledger.models import Account, AuditEntry, FollowUp, Payment, Promise
 from bot.ledger.portfolio import ImportFailed
 from tests.analytics.helpers import account, promise, utc
 
@@ -185,6 +185,6 @@ def test_paid_in_full_leaves_the_campaign_and_cancels_follow_ups(ledger_url, tmp
         assert [f.status for f in session.scalars(select(FollowUp))] == ["cancelled"]
         payments = session.scalars(select(Payment).order_by(Payment.id)).all()
         assert [p.balance_before for p in payments] == [Decimal("300.00"), Decimal("250.00")]
-        kinds = [e.kind for e in session.scalars(select(audit.AuditEntry).order_by("seq"))]
+        kinds = [e.kind for e in session.scalars(select(AuditEntry).order_by("seq"))]
         assert kinds == ["payment", "promise", "payment"]
         assert audit.verify(session).ok

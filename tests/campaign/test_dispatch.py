@@ -18,17 +18,11 @@ import pytest
 import redis
 import yaml
 
-from bot.campaign.dispatch import (
-    GROUP,
-    CampaignQueue,
-    RedisRecordingExecutor,
-    Worker,
-    allow_all,
-)
+from bot.campaign.dispatch import GROUP, CampaignQueue, Worker
 from bot.campaign.strategy import parse_strategy
 from bot.compliance.gate import GateDecision
 from bot.settings import ROOT
-from tests.campaign.helpers import DAY, cleanup, contact
+from tests.campaign.helpers import DAY, RedisRecordingExecutor, allow_all, cleanup, contact
 
 STRATEGY = parse_strategy(
     yaml.safe_load(
@@ -118,7 +112,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(env, redis_
     rec = f"{prefix}:rec"
     code = f"""
 import redis
-from bot.campaign.dispatch import RedisRecordingExecutor, Worker, allow_all
+from bot.campaign.dispatch import Worker
+from tests.campaign.helpers import RedisRecordingExecutor, allow_all
 client = redis.Redis.from_url({redis_url!r})
 executor = RedisRecordingExecutor(client, prefix={rec!r}, label="doomed", delay_s=5)
 Worker("doomed", executor, client, prefix={prefix!r}, gate=allow_all, concurrency=2,

@@ -10,13 +10,7 @@ import pytest
 import redis
 import yaml
 
-from bot.campaign.dispatch import (
-    CampaignQueue,
-    LedgerGate,
-    RedisRecordingExecutor,
-    Worker,
-    allow_all,
-)
+from bot.campaign.dispatch import CampaignQueue, LedgerGate, Worker
 from bot.campaign.followups import schedule_follow_ups
 from bot.campaign.planner import load_accounts, plan
 from bot.campaign.strategy import SIGNALS, parse_strategy
@@ -25,7 +19,7 @@ from bot.compliance.profiles import load_profiles
 from bot.ledger import models as m
 from bot.ledger.db import session_scope
 from bot.settings import ROOT
-from tests.campaign.helpers import account, cleanup, contact
+from tests.campaign.helpers import RedisRecordingExecutor, account, allow_all, cleanup, contact
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)  # 10:00 New York, 23:00 Shanghai
 PROFILES = load_profiles(ROOT / "bot" / "policy.yml")

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.channels.voice.menu import menu_for
-from bot.channels.voice.service import VoiceCall, digit_words, spoken_digits
+from bot.channels.voice.media import VoiceCall
+from bot.channels.voice.menu import digit_words, menu_for, spoken_digits
 
 KOREAN = digit_words("영|공,일,이,삼,사,오,육,칠,팔,구")
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.conversation.awaiting import Awaiting
+from bot.conversation.messages import text
+
 YES_NO_STATES = {
-    "identity",
-    "promise_confirm",
-    "instalment_confirm",
-    "instalment_offer",
-    "human_offer",
-    "anything_else",
-    "counter_offer",
+    Awaiting.IDENTITY,
+    Awaiting.PROMISE_CONFIRM,
+    Awaiting.INSTALMENT_CONFIRM,
+    Awaiting.INSTALMENT_OFFER,
+    Awaiting.HUMAN_OFFER,
+    Awaiting.ANYTHING_ELSE,
+    Awaiting.COUNTER_OFFER,
 }
 
 
@@ -26,26 +29,27 @@ class Menu:
     digits: bool = False
 
 
-YES_NO = Menu("Say yes or press 1; say no or press 2.", {"1": "yes", "2": "no"}, yes_no=True)
+# The keys' meanings are customer text for the conversation to understand, not words said.
+YES_NO = Menu(text("voice.menu.yes_no"), {"1": "yes", "2": "no"}, yes_no=True)
 OFFER = Menu(
-    "Press 1 to pay the minimum today, 2 for an instalment plan, or 3 to speak with a person.",
+    text("voice.menu.offer"),
     {"1": "yes", "2": "can i pay in instalments", "3": "i want to talk to a person"},
 )
-HUMAN = Menu("Press 0 at any time to speak with a person.", {"0": "i want to talk to a person"})
+HUMAN = Menu(text("voice.menu.human"), {"0": "i want to talk to a person"})
 
 
-def menu_for(awaiting: str | None, misunderstood: int) -> Menu:
-    """The keypad menu for a turn; after two failed recognitions the full menu is offered."""
+def menu_for(awaiting: Awaiting | str | None, misunderstood: int) -> Menu:
+    """The keypad menu for a turn; after two failed recognitions the full menu is offered.
+    `awaiting` may be the plain string of the turn's meta."""
+    awaiting = Awaiting.read(awaiting)
     if awaiting in YES_NO_STATES:
         return YES_NO
-    if awaiting == "offer" or (misunderstood >= 2 and awaiting not in ("verification",)):
+    if awaiting is Awaiting.OFFER or (misunderstood >= 2 and awaiting is not Awaiting.VERIFICATION):
         return OFFER
-    if awaiting == "verification":
-        return Menu(
-            "You can also enter the 4 digits on your keypad.", {}, max_digits=4, digits=True
-        )
-    if awaiting == "instalment_months":
-        return Menu("You can also enter the number of months, then the hash key.", {}, max_digits=2)
+    if awaiting is Awaiting.VERIFICATION:
+        return Menu(text("voice.menu.digits"), {}, max_digits=4, digits=True)
+    if awaiting is Awaiting.INSTALMENT_MONTHS:
+        return Menu(text("voice.menu.months"), {}, max_digits=2)
     return HUMAN
 
 
@@ -56,3 +60,24 @@ def keypad_text(menu: Menu, digits: str) -> str:
     if menu.max_digits == 2:
         return f"{digits} months"
     return digits
+
+
+def digit_words(spec: str) -> dict[str, str]:
+    """ "zero|oh,one,...,nine" -> {"zero": "0", "oh": "0", "one": "1", ...}."""
+    entries = [entry.strip() for entry in spec.split(",")]
+    if len(entries) != 10:
+        raise ValueError(f"VOICE_DIGIT_WORDS needs 10 entries (0-9), got {len(entries)}")
+    return {
+        word.strip().lower(): str(digit)
+        for digit, entry in enumerate(entries)
+        for word in entry.split("|")
+        if word.strip()
+    }
+
+
+def spoken_digits(heard: str, words: dict[str, str]) -> str | None:
+    """The digits of a turn heard in the digits grammar, or None if anything else was heard."""
+    tokens = heard.lower().split()
+    if not tokens or any(t not in words for t in tokens):
+        return None
+    return "".join(words[t] for t in tokens)

@@ -1,0 +1,81 @@
+"""Spreading the balance: an instalment plan (the products that allow one, auto-approved or sent
+for approval) or, for a business loan, an extension request to the relationship manager."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from bot.conversation import wording as say
+from bot.conversation.awaiting import Awaiting
+from bot.conversation.core import Run
+from bot.conversation.messages import text
+from bot.conversation.plans import allowed_months, instalment_plan
+from bot.conversation.understanding.formatting import format_date
+from bot.conversation.understanding.months import parse_months
+
+
+def offer_instalments(run: Run) -> None:
+    if not allowed_months(run.account.product, run.ctx.policy):
+        extension(run)
+        return
+    run.ask(Awaiting.INSTALMENT_OFFER)
+
+
+def instalments(run: Run) -> None:
+    acct, policy = run.account, run.ctx.policy
+    options = allowed_months(acct.product, policy)
+    if not options:
+        run.say(text("instalment.not_available", product=acct.product_name))
+        run.ask(Awaiting.EXTENSION_PLAN)
+        return
+    months = parse_months(run.entity_or_text("months"))
+    if months is None or months not in options:
+        if months is not None:
+            run.say(text("instalment.months_available", options=say.either(options)))
+        run.ask(Awaiting.INSTALMENT_MONTHS)
+        return
+    plan = instalment_plan(balance=acct.balance, months=months, today=run.ctx.today, policy=policy)
+    run.state["pending"]["plan"] = say.plan_to_state(plan)
+    run.ask(Awaiting.INSTALMENT_CONFIRM)
+
+
+def record_plan(run: Run) -> None:
+    acct, plan = run.account, run.state["pending"].pop("plan")
+    status = "approved" if plan["auto_approved"] else "pending_approval"
+    run.record(
+        "instalment",
+        id=uuid.uuid4().hex,
+        months=plan["months"],
+        monthly_amount=plan["monthly_amount"],
+        fee=plan["fee"],
+        currency=acct.currency,
+        first_due_date=plan["first_due_date"],
+        status=status,
+    )
+    monthly = say.money(acct, plan["monthly_amount"])
+    words = text("captured.instalment", months=plan["months"], amount=monthly)
+    run.outcome("instalment_request", words)
+    if plan["auto_approved"]:
+        first_due = format_date(date.fromisoformat(plan["first_due_date"]))
+        run.say(text("instalment.approved", months=plan["months"], amount=monthly, date=first_due))
+    else:
+        run.escalate("instalment_approval", f"Instalment plan needs approval: {words}.")
+        run.say(text("instalment.submitted"))
+    run.ask(Awaiting.ANYTHING_ELSE)
+
+
+def extension(run: Run) -> None:
+    if run.account.product != "business_loan":
+        run.say(text("extension.instalments_instead"))
+        run.ask(Awaiting.INSTALMENT_OFFER)
+        return
+    run.say(text("extension.offered"))
+    run.ask(Awaiting.EXTENSION_PLAN)
+
+
+def extension_plan(run: Run) -> None:
+    run.outcome("extension_request", text("captured.extension"))
+    run.escalate("extension_request", f"Extension requested. Proposed plan: {run.turn.text[:500]}")
+    run.say(text("extension.recorded"))
+    run.ask(Awaiting.ANYTHING_ELSE)

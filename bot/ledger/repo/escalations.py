@@ -1,0 +1,113 @@
+"""Escalations: the ledger side of the agents' queue (the Redis stream distributes the work)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from bot.ledger.models import Account, Escalation, utcnow
+
+LIST_LIMIT = 500
+
+
+def escalation(session: Session, escalation_id: str) -> Escalation | None:
+    return session.get(Escalation, escalation_id)
+
+
+def add(session: Session, row: Escalation) -> Escalation:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def mark_claimed(
+    session: Session, escalation_id: str, agent: str, *, from_status: tuple[str, ...]
+) -> bool:
+    """Claim the row only if it is still in one of `from_status`: of two agents clicking at
+    once, exactly one gets it."""
+    updated = (
+        session.query(Escalation)
+        .filter(Escalation.id == escalation_id, Escalation.status.in_(from_status))
+        .update(
+            {"status": "claimed", "claimed_by": agent, "claimed_at": utcnow()},
+            synchronize_session=False,
+        )
+    )
+    session.expire_all()
+    return updated == 1
+
+
+def claimed_before(session: Session, cutoff: datetime) -> list[Escalation]:
+    """Claims taken before `cutoff` and still not resolved."""
+    return (
+        session.query(Escalation)
+        .filter(Escalation.status == "claimed", Escalation.claimed_at < cutoff)
+        .all()
+    )
+
+
+def by_status(session: Session, status: str) -> list[Escalation]:
+    """Most urgent first, then oldest."""
+    return (
+        session.query(Escalation)
+        .filter(Escalation.status == status)
+        .order_by(Escalation.priority, Escalation.created_at)
+        .limit(LIST_LIMIT)
+        .all()
+    )
+
+
+def waiting_with_accounts(session: Session) -> list[tuple[Escalation, Account]]:
+    """Open and claimed escalations with their accounts, most urgent first, then oldest."""
+    return (
+        session.query(Escalation, Account)
+        .join(Account, Account.account_id == Escalation.account_id)
+        .filter(Escalation.status.in_(("open", "claimed")))
+        .order_by(Escalation.priority, Escalation.created_at)
+        .limit(LIST_LIMIT)
+        .all()
+    )
+
+
+def for_account(session: Session, account_id: str) -> list[Escalation]:
+    return (
+        session.query(Escalation)
+        .filter(Escalation.account_id == account_id)
+        .order_by(Escalation.created_at)
+        .all()
+    )
+
+
+def counts_by_reason_and_status(session: Session) -> list[tuple[str, str, int]]:
+    return (
+        session.query(Escalation.reason, Escalation.status, func.count(Escalation.id))
+        .group_by(Escalation.reason, Escalation.status)
+        .all()
+    )
+
+
+def every_escalation(session: Session) -> list[Escalation]:
+    return session.query(Escalation).all()
+
+
+def held_by(session: Session, agent: str) -> int:
+    """How many cases the agent has claimed and not resolved."""
+    return (
+        session.query(func.count(Escalation.id))
+        .filter(Escalation.claimed_by == agent, Escalation.status == "claimed")
+        .scalar()
+    )
+
+
+def resolved_by_since(session: Session, agent: str, since: datetime) -> int:
+    return (
+        session.query(func.count(Escalation.id))
+        .filter(
+            Escalation.claimed_by == agent,
+            Escalation.status == "resolved",
+            Escalation.resolved_at >= since,
+        )
+        .scalar()
+    )

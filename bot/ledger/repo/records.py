@@ -1,0 +1,81 @@
+"""What conversations capture about an account: promises, instalment requests, disputes,
+already-paid claims, hardship notes, callbacks, opt-outs and wrong-number flags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.ledger import models as m
+from bot.ledger.models import utcnow
+
+
+def promise(
+    session: Session, *, id: str, amount: Decimal, currency: str, due_date: date, **common
+) -> None:
+    session.add(m.Promise(id=id, amount=amount, currency=currency, due_date=due_date, **common))
+
+
+def instalment_request(session: Session, **fields) -> None:
+    session.add(m.InstalmentRequest(**fields))
+
+
+def dispute(session: Session, *, text: str, **common) -> None:
+    session.add(m.Dispute(text=text, **common))
+
+
+def already_paid_claim(session: Session, *, details: str, **common) -> None:
+    session.add(m.AlreadyPaidClaim(details=details, **common))
+
+
+def hardship_note(session: Session, *, text: str, **common) -> None:
+    session.add(m.HardshipNote(text=text, **common))
+
+
+def callback_request(
+    session: Session, *, callback_at: datetime, requested_text: str, **common
+) -> None:
+    session.add(m.CallbackRequest(callback_at=callback_at, requested_text=requested_text, **common))
+
+
+def opt_out(session: Session, *, channel: str, source_text: str, **common) -> None:
+    session.add(m.OptOut(channel=channel, source_text=source_text, **common))
+
+
+def revoke_opt_outs(session: Session, account_id: str, channel: str) -> None:
+    """The customer opted back in (START): their active opt-outs on the channel end now."""
+    for row in session.query(m.OptOut).filter(
+        m.OptOut.account_id == account_id,
+        m.OptOut.channel == channel,
+        m.OptOut.revoked_at.is_(None),
+    ):
+        row.revoked_at = utcnow()
+
+
+def wrong_number_flag(session: Session, *, phone: str, **common) -> None:
+    session.add(m.WrongNumberFlag(phone=phone, **common))
+
+
+def for_account(session: Session, model, account_id: str, order) -> list:
+    """One record table's rows for an account, in `order`."""
+    return session.query(model).filter(model.account_id == account_id).order_by(order).all()
+
+
+def for_conversation(session: Session, model, conversation_id: str) -> list:
+    """One record table's rows captured in a conversation."""
+    return session.query(model).filter(model.conversation_id == conversation_id).all()
+
+
+def opt_out_channels_in_force(session: Session, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(account id, channel) of each opt-out not revoked, for these accounts in one query."""
+    return iter(
+        session.execute(
+            select(m.OptOut.account_id, m.OptOut.channel).where(
+                m.OptOut.account_id.in_(ids), m.OptOut.revoked_at.is_(None)
+            )
+        )
+    )
