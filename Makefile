@@ -60,7 +60,17 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: system-test install-dev lint train
+# The API fuzz run (tests/gateway/test_api_fuzz.py) uses schemathesis from its own venv: its
+# pins (hypothesis, jsonschema, ...) clash with Rasa's.
+FUZZ := .venv-fuzz
+SCHEMATHESIS := schemathesis==4.30.1
+$(FUZZ)/.installed: $(BIN)/python
+	$(PYTHON) -m venv $(FUZZ)
+	$(FUZZ)/bin/pip install -q --upgrade "pip<25"
+	$(FUZZ)/bin/pip install -q "$(SCHEMATHESIS)"
+	touch $@
+
+test: system-test install-dev lint train $(FUZZ)/.installed
 	$(BIN)/rasa data validate --domain bot/domain --data nlu_data dialogues --fail-on-warnings
 	$(BIN)/rasa test core --model models/reminder-bot.tar.gz \
 	  --stories tests/test_stories.yml --fail-on-prediction-errors --out var/rasa-test-results
@@ -74,4 +84,4 @@ bench: install-dev train
 	$(BIN)/python -m bench.nlu_quality
 
 clean:
-	rm -rf var models results
+	rm -rf var models results $(FUZZ)

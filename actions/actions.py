@@ -1,5 +1,7 @@
 """Rasa custom actions. Each one is a thin adapter: read the tracker, call the conversation
-service in bot/, dispatch its messages and keep its state in the `dialogue_state` slot."""
+service in bot/ and dispatch its messages. The conversation's state is the service's, kept in
+the ledger under the conversation id (the tracker's sender id): nothing in a posted tracker (the
+`dialogue_state` slot included) is trusted for the phase or the account."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.conversation import engine, messages, service
@@ -38,7 +39,7 @@ def _dispatch(dispatcher: CollectingDispatcher, outcome: engine.Outcome) -> list
             }
         }
     )
-    return [SlotSet("dialogue_state", outcome.state)]
+    return []
 
 
 class OpenConversation(Action):
@@ -49,16 +50,19 @@ class OpenConversation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict]:
         found = _entities(tracker)
-        if tracker.get_slot("dialogue_state") or "account_id" not in found:
+        if "account_id" not in found:
+            return await NotUnderstood().run(dispatcher, tracker, domain)
+        try:
+            outcome = await asyncio.to_thread(
+                service.open_conversation,
+                conversation_id=tracker.sender_id,
+                account_id=found["account_id"],
+                channel=found.get("channel", "chat"),
+            )
+        except service.AlreadyOpened:
             # Only the gateway opens a conversation, once; anything else that looks like an
             # opening ("start conversation" typed by a customer) is just not understood.
             return await NotUnderstood().run(dispatcher, tracker, domain)
-        outcome = await asyncio.to_thread(
-            service.open_conversation,
-            conversation_id=tracker.sender_id,
-            account_id=found["account_id"],
-            channel=found.get("channel", "chat"),
-        )
         return _dispatch(dispatcher, outcome)
 
 
@@ -73,19 +77,22 @@ class ConversationTurn(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict]:
-        state = tracker.get_slot("dialogue_state")
-        if not state:
-            dispatcher.utter_message(text=messages.text("conversation.not_started"))
-            return []
         message = tracker.latest_message
         turn = engine.Turn(
             text=message.get("text") or "",
             intent=(message.get("intent") or {}).get("name"),
             entities=_entities(tracker),
         )
-        outcome = await asyncio.to_thread(
-            service.take_turn, action=self.name(), turn=turn, state=state
-        )
+        try:
+            outcome = await asyncio.to_thread(
+                service.take_turn,
+                action=self.name(),
+                turn=turn,
+                conversation_id=tracker.sender_id,
+            )
+        except service.NotStarted:
+            dispatcher.utter_message(text=messages.text("conversation.not_started"))
+            return []
         return _dispatch(dispatcher, outcome)
 
 

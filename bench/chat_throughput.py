@@ -134,10 +134,17 @@ def main() -> None:
     try:
         stack.start()
         stack.wait_ready()
-        import_accounts(ROOT / "bot" / "demo" / "portfolio.csv", settings.sql_url)
+        import_accounts(
+            ROOT / "bot" / "demo" / "portfolio.csv",
+            settings.sql_url,
+            key=settings.effective_verification_key,
+        )
         # Bare Rasa: the same model and the same action server, default in-memory tracker.
         endpoints = var / "bare-endpoints.yml"
-        endpoints.write_text(f"action_endpoint:\n  url: {settings.effective_actions_url}/webhook\n")
+        endpoints.write_text(
+            f"action_endpoint:\n  url: {settings.effective_actions_url}/webhook\n"
+            f"  headers:\n    X-Reminderbot-Actions-Secret: {settings.effective_actions_secret}\n"
+        )
         bare_port = free_port()
         bare = subprocess.Popen(
             [

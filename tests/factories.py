@@ -13,7 +13,9 @@ def account(account_id: str = "A1", **overrides) -> Account:
     values = dict(
         account_id=account_id,
         customer_name="Jane Doe",
-        phone="+14155550101",
+        # a New York number for a New York account: the calling window is checked in the number's
+        # area-code zone too (bot/compliance/location.py)
+        phone="+12125550101",
         timezone="America/New_York",
         language="en",
         product="credit_card",

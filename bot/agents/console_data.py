@@ -38,11 +38,29 @@ def _waited_s(row: m.Escalation, now: datetime) -> int:
     return int(((row.claimed_at or now) - row.created_at).total_seconds())
 
 
-def queue(session, *, now: datetime | None = None) -> list[dict]:
-    """Open and claimed escalations, most urgent first, then longest waiting."""
+def sees_everything(role: str) -> bool:
+    return role == "supervisor"
+
+
+def may_open(username: str, role: str, escalation: dict) -> bool:
+    """An agent sees the cases waiting in the queue and the ones they claimed (or resolved);
+    a case another agent holds is theirs alone. Supervisors see every case."""
+    return (
+        sees_everything(role)
+        or escalation["status"] == "open"
+        or escalation["claimed_by"] == username
+    )
+
+
+def queue(
+    session, *, now: datetime | None = None, viewer: str | None = None, role: str = "supervisor"
+) -> list[dict]:
+    """Open and claimed escalations, most urgent first, then longest waiting. An agent
+    (`viewer` with role "agent") gets the open ones and their own claims only."""
     now = now or datetime.now(timezone.utc)
+    mine = None if sees_everything(role) else viewer or ""
     out = []
-    for escalation, account in escalations.waiting_with_accounts(session):
+    for escalation, account in escalations.waiting_with_accounts(session, claimed_by=mine):
         conversation = (
             conversations.conversation(session, escalation.conversation_id)
             if escalation.conversation_id

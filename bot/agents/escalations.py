@@ -3,11 +3,17 @@
 The ledger row is the record (what an agent sees, what reports count); the stream distributes the
 work: each entry goes to exactly one consumer (XREADGROUP), is acknowledged only when resolved
 (XACK), and a claim left idle too long goes back to work (XAUTOCLAIM).
+
+A stream entry is added only once its ledger row has committed: a rolled-back escalation never
+reaches an agent or leaves its summary in Redis. If Redis fails at that moment the row stays
+open with no stream id, the console still lists it, and `stream_unstreamed` (the gateway's
+sweeper) adds the entry later.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,10 +37,13 @@ REASONS = frozenset(
         "instalment_approval",
         "not_understood",
         "technical_failure",
+        "cease_request",  # a written request to stop all contact (Reg F §1006.6(c))
     }
 )
 GROUP = "agents"
 MAXLEN = 100_000
+UNSTREAMED_GRACE_S = 30  # an entry younger than this may still be on its way to the stream
+log = logging.getLogger(__name__)
 
 
 class UnknownReason(ValueError):
@@ -71,8 +80,8 @@ class EscalationQueue:
         priority: int,
         summary: str,
     ) -> str:
-        """Write the ledger row and the stream entry in one step. Call inside the caller's
-        transaction: if the stream write fails the row is rolled back with it."""
+        """Write the ledger row inside the caller's transaction; its stream entry follows once
+        that transaction commits (never for a rolled-back one)."""
         if reason not in REASONS:
             raise UnknownReason(reason)
         escalation_id = new_id()
@@ -88,19 +97,46 @@ class EscalationQueue:
                 status="open",
             ),
         )
-        fields = {
-            "escalation_id": escalation_id,
-            "reason": reason,
-            "priority": str(priority),
-            "account_id": account_id,
-            "conversation_id": conversation_id or "",
-            "summary": summary,
-        }
-        row.stream_id = self.redis.xadd(self.stream, fields, maxlen=MAXLEN, approximate=True)
-        if isinstance(row.stream_id, bytes):
-            row.stream_id = row.stream_id.decode()
+        self._stream_after_commit(session, row)
         self.announce(session, escalation_id)
         return escalation_id
+
+    def _stream_after_commit(self, session: Session, row: Escalation, *, settle: str = ""):
+        """Add the row's stream entry once the caller's transaction has committed, and record
+        its id in a short transaction of its own (the committed session can run no SQL).
+        `settle`: an earlier entry of the row to acknowledge first, so it cannot come back."""
+        fields = _fields(row)
+        escalation_id = row.id
+        bind = session.get_bind()
+
+        def add_entry(_session) -> None:
+            try:
+                if settle:
+                    self.redis.xack(self.stream, GROUP, settle)
+                stream_id = _text(
+                    self.redis.xadd(self.stream, fields, maxlen=MAXLEN, approximate=True)
+                )
+            except redis.RedisError as exc:
+                log.warning(
+                    "escalation %s not streamed yet (%s); retried later", escalation_id, exc
+                )
+                return
+            with Session(bind=bind, future=True) as recording, recording.begin():
+                escalations.set_stream_id(recording, escalation_id, stream_id)
+
+        event.listen(session, "after_commit", add_entry, once=True)
+
+    def stream_unstreamed(self, session: Session) -> list[str]:
+        """Stream the open escalations whose entry never made it (Redis was down after their
+        commit). A duplicate entry is harmless: whoever reads it finds the row claimed."""
+        cutoff = utcnow() - timedelta(seconds=UNSTREAMED_GRACE_S)
+        rows = escalations.open_unstreamed(session, cutoff)
+        for row in rows:
+            stream_id = _text(
+                self.redis.xadd(self.stream, _fields(row), maxlen=MAXLEN, approximate=True)
+            )
+            escalations.set_stream_id(session, row.id, stream_id)
+        return [row.id for row in rows]
 
     def announce(self, session: Session, escalation_id: str) -> None:
         """Tell connected consoles that this escalation changed, once the change is committed
@@ -178,7 +214,10 @@ class EscalationQueue:
         escalation_id = fields.get("escalation_id", "")
         # A reclaimed entry was claimed through the stream by a consumer that went idle.
         allowed = ("open", "claimed") if reclaim else ("open",)
-        if not escalations.mark_claimed(session, escalation_id, consumer, from_status=allowed):
+        claimed = escalations.mark_claimed(
+            session, escalation_id, consumer, from_status=allowed, stream_id=stream_id
+        )
+        if not claimed:
             # Rolled back, resolved, or claimed by name from the console: not stream work.
             self.redis.xack(self.stream, GROUP, stream_id)
             return None
@@ -198,7 +237,8 @@ class EscalationQueue:
             utcnow(),
         )
         session.flush()
-        self.redis.xack(self.stream, GROUP, row.stream_id)
+        if row.stream_id:
+            self.redis.xack(self.stream, GROUP, row.stream_id)
         _audit(session, row, consumer, "resolve", disposition=disposition)
         self.announce(session, escalation_id)
 
@@ -207,20 +247,12 @@ class EscalationQueue:
         row = escalations.escalation(session, escalation_id)
         if row is None or row.status != "claimed" or row.claimed_by != consumer:
             raise NotClaimable(escalation_id)
-        row.status, row.claimed_by, row.claimed_at = "open", None, None
+        # Re-queued as a new entry once this commits; the old pending one is acknowledged then,
+        # so it cannot come back.
+        old_stream_id = row.stream_id or ""
+        row.status, row.claimed_by, row.claimed_at, row.stream_id = "open", None, None, None
         session.flush()
-        # Re-queue as a new entry; the old pending one is acknowledged so it cannot come back.
-        fields = {
-            "escalation_id": row.id,
-            "reason": row.reason,
-            "priority": str(row.priority),
-            "account_id": row.account_id,
-            "conversation_id": row.conversation_id or "",
-            "summary": row.summary,
-        }
-        new_stream_id = _text(self.redis.xadd(self.stream, fields, maxlen=MAXLEN, approximate=True))
-        self.redis.xack(self.stream, GROUP, row.stream_id)
-        row.stream_id = new_stream_id
+        self._stream_after_commit(session, row, settle=old_stream_id)
         _audit(session, row, consumer, "release")
         self.announce(session, escalation_id)
 
@@ -239,6 +271,17 @@ def _audit(session: Session, row: Escalation, agent: str, action: str, **extra) 
         actor=agent,
         data={"escalation_id": row.id, "action": action, "reason": row.reason, **extra},
     )
+
+
+def _fields(row: Escalation) -> dict[str, str]:
+    return {
+        "escalation_id": row.id,
+        "reason": row.reason,
+        "priority": str(row.priority),
+        "account_id": row.account_id,
+        "conversation_id": row.conversation_id or "",
+        "summary": row.summary,
+    }
 
 
 def _text(value) -> str:

@@ -31,6 +31,7 @@ __all__ = [
     "in_window",
     "local_midnight",
     "next_window_open",
+    "next_window_open_everywhere",
     "parse_day_tag",
     "to_us",
     "utc_day_tag",
@@ -70,6 +71,24 @@ def next_window_open(now: datetime, tz: ZoneInfo, profile: Profile) -> datetime 
         if opening >= now and in_window(opening, tz, profile):
             return opening
         day += timedelta(days=1)
+    return None
+
+
+def next_window_open_everywhere(now: datetime, zones, profile: Profile) -> datetime | None:
+    """`next_window_open` in every zone at once (`rules.window_open_everywhere`: an ambiguous
+    location must suit every plausible zone): the first instant at or after `now` when the window
+    is open in all of them; None when it is not within a few days (windows that never meet)."""
+    tzs = [ZoneInfo(zone) for zone in zones]
+    candidate = now
+    for _ in range(8):
+        openings = [next_window_open(candidate, tz, profile) for tz in tzs]
+        if any(opening is None for opening in openings):
+            return None
+        candidate = max(openings)
+        if candidate - now > timedelta(days=3):
+            return None
+        if all(in_window(candidate, tz, profile) for tz in tzs):
+            return candidate
     return None
 
 

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.agents.escalations import EscalationQueue
+from bot.channels import revoking, sessions
 from bot.conversation.messages import text
 from bot.infra.rasa_client import RasaClient, RasaUnavailable
 from bot.ledger.db import session_scope
@@ -19,6 +20,19 @@ from bot.ledger.repo import accounts, conversations
 log = logging.getLogger(__name__)
 
 SAFE_REPLY = text("failure.safe_reply")
+# Rasa's Redis tracker key: `key_prefix: tracker` in bot/infra/rasa_endpoints.yml, plus Rasa's own
+# "tracker:" prefix, plus the sender id (our conversation id).
+TRACKER_KEY = "tracker:tracker:{}"
+
+
+def customer_words(text: str) -> str:
+    """What a customer typed, as Rasa may see it: a message starting with "/" is read by Rasa as
+    an intent with entities ("/affirm", "/start_conversation{...}"), so every leading "/" goes,
+    however many and with whatever whitespace between them ("/ /x", "//x")."""
+    clean = text.strip()
+    while clean.startswith("/"):
+        clean = clean.lstrip("/").strip()
+    return clean[:2000].strip() or "..."
 
 
 class ConversationNotFound(LookupError):
@@ -56,8 +70,20 @@ class Conversations:
         conversation = await asyncio.to_thread(self._load, conversation_id)
         if conversation.ended_at is not None:
             raise ConversationEnded(conversation_id)
-        # A leading "/" would let a customer inject an intent into Rasa.
-        clean = text.strip().lstrip("/").strip()[:2000] or "..."
+        # A verified conversation left idle goes back to identity (bot/channels/sessions.py).
+        if conversation.verified and await asyncio.to_thread(
+            sessions.expire_if_idle, conversation_id
+        ):
+            await asyncio.to_thread(self.forget_tracker, conversation_id)
+            raise ConversationEnded(conversation_id)
+        clean = customer_words(text)
+        # Opt-outs and written refusals are honoured before Rasa, and when it is down (TCPA;
+        # Reg F §1006.6(c), (e)): bot/channels/revoking.py.
+        revoked = await asyncio.to_thread(revoking.before_rasa, self.queue, conversation, clean)
+        if revoked is not None:
+            if revoked.ended:
+                await asyncio.to_thread(self.forget_tracker, conversation_id)
+            return BotReply(conversation_id, revoked.messages, ended=revoked.ended)
         return await self._turn(conversation_id, clean, customer_text=clean)
 
     async def _turn(self, conversation_id: str, message: str, customer_text: str | None):
@@ -71,9 +97,20 @@ class Conversations:
             return BotReply(conversation_id, [SAFE_REPLY], ended=False, failed=True)
         # The transcript was written by the action, in the transaction of the turn's records
         # (bot/conversation/service.py).
+        if reply.meta.get("ended"):
+            await asyncio.to_thread(self.forget_tracker, conversation_id)
         return BotReply(
             conversation_id, reply.texts, ended=bool(reply.meta.get("ended")), meta=reply.meta
         )
+
+    def forget_tracker(self, conversation_id: str) -> None:
+        """Rasa's tracker holds every raw message, verification answers included: an ended
+        conversation's is deleted (the others expire, TRACKER_TTL_S). The transcript, redacted,
+        stays in the ledger."""
+        try:
+            self.queue.redis.delete(TRACKER_KEY.format(conversation_id))
+        except Exception:  # noqa: BLE001 - it expires anyway; never fail the customer's turn
+            log.warning("could not delete the tracker of conversation %s", conversation_id)
 
     # -- ledger work (run in a thread) ---------------------------------------------------------
     def _create(self, account_id: str, channel: str) -> str:

@@ -1,16 +1,25 @@
 """The customer's web chat: a signed, expiring link opens a page that holds the conversation over
 a WebSocket and survives network drops (the page resends unacknowledged messages on reconnect;
-the server answers a repeated message id with the reply it already gave)."""
+the server answers a repeated message id with the reply it already gave).
+
+A link is bound to the one conversation it opened (opening it again resumes that conversation,
+never a fresh one with fresh verification tries), can be revoked (one link, or every link of an
+account: `reminderbot agents revoke-chat-links ACCOUNT`), is rate-limited (messages per minute)
+and keeps a bounded cache of its replies. Redis holds the link's hash, never the link."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import time
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
+from itsdangerous.encoding import base64_decode, bytes_to_int
 
+from bot.channels.rate_limits import allow
 from bot.channels.turns import ConversationEnded
 from bot.conversation.messages import text as message_text
 from bot.gateway.deps import ConversationsDep, RedisDep, SettingsDep
@@ -22,28 +31,67 @@ from bot.web.templating import templates
 router = APIRouter(tags=["web chat"])
 log = logging.getLogger(__name__)
 REPLY_TTL_S = 24 * 3600
+# Replies kept per conversation for resent message ids; older ones are dropped first.
+MAX_CACHED_REPLIES = 100
+
+
+def link_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def _issued_at(token: str) -> int:
+    """The link's signing time (itsdangerous: payload.timestamp.signature); read after the
+    signature was checked."""
+    try:
+        return bytes_to_int(base64_decode(token.rsplit(".", 2)[1]))
+    except (IndexError, ValueError):
+        return 0
+
+
+def revoke_link(redis, token: str, ttl_s: int) -> None:
+    redis.set(f"chat:revoked:{link_id(token)}", "1", ex=ttl_s)
+
+
+def revoke_account_links(redis, account_id: str, ttl_s: int) -> None:
+    """Every link of the account signed until now stops working."""
+    redis.set(f"chat:revoked-before:{account_id}", str(int(time.time())), ex=ttl_s)
+
+
+def is_revoked(redis, token: str, account_id: str) -> bool:
+    if redis.exists(f"chat:revoked:{link_id(token)}"):
+        return True
+    before = redis.get(f"chat:revoked-before:{account_id}")
+    return before is not None and _issued_at(token) <= int(before)
+
+
+def _invalid_page(request: Request, settings, message: str, status: int):
+    return templates.TemplateResponse(
+        request,
+        "link_invalid.html",
+        {"message": message, "bank": settings.bank_name, "phone": settings.bank_phone},
+        status_code=status,
+    )
 
 
 @router.get("/chat/{token}", response_class=HTMLResponse)
-async def chat_page(request: Request, token: str, settings: SettingsDep):
+async def chat_page(request: Request, token: str, settings: SettingsDep, redis: RedisDep):
     try:
-        read_chat_token(settings, token)
+        account_id = read_chat_token(settings, token)
     except LinkInvalid as bad:
         expired, invalid = message_text("chat.link_expired"), message_text("chat.link_invalid")
-        message = expired if bad.expired else invalid
-        return templates.TemplateResponse(
-            request,
-            "link_invalid.html",
-            {"message": message, "bank": settings.bank_name, "phone": settings.bank_phone},
-            status_code=410 if bad.expired else 404,
+        return _invalid_page(
+            request, settings, expired if bad.expired else invalid, 410 if bad.expired else 404
         )
+    if await asyncio.to_thread(is_revoked, redis, token, account_id):
+        used = message_text("chat.link_used", bank_phone=settings.bank_phone)
+        return _invalid_page(request, settings, used, 410)
     return templates.TemplateResponse(
         request, "chat.html", {"token": token, "bank": settings.bank_name}
     )
 
 
 def _history(account_id: str, conversation_id: str | None):
-    """The conversation to resume (this account's, not ended) and its transcript."""
+    """The conversation to resume (this account's, chat) and its transcript."""
     with session_scope() as session:
         conversation = (
             ledger_conversations.conversation(session, conversation_id) if conversation_id else None
@@ -59,6 +107,18 @@ def _history(account_id: str, conversation_id: str | None):
         return conversation.id, messages, conversation.ended_at is not None
 
 
+def _bound(redis, link: str) -> str | None:
+    value = redis.get(f"chat:link:{link}")
+    return value.decode() if value else None
+
+
+def _bind(redis, link: str, conversation_id: str, ttl_s: int) -> str:
+    """Bind the link to its conversation; if another tab bound it first, that one wins."""
+    if redis.set(f"chat:link:{link}", conversation_id, nx=True, ex=ttl_s):
+        return conversation_id
+    return _bound(redis, link) or conversation_id
+
+
 @router.websocket("/chat/{token}/ws")
 async def chat_socket(
     websocket: WebSocket,
@@ -72,17 +132,28 @@ async def chat_socket(
     except LinkInvalid:
         await websocket.close(code=4403)
         return
+    if await asyncio.to_thread(is_revoked, redis, token, account_id):
+        await websocket.close(code=4403)
+        return
+    link, link_ttl = link_id(token), settings.chat_link_ttl_minutes * 60
     await websocket.accept()
     try:
-        hello = await websocket.receive_json()
-        conversation_id, messages, ended = await asyncio.to_thread(
-            _history, account_id, hello.get("conversation_id")
-        )
+        await websocket.receive_json()  # the page's hello; its conversation id is not trusted
+        bound = await asyncio.to_thread(_bound, redis, link)
+        conversation_id, messages, ended = await asyncio.to_thread(_history, account_id, bound)
         if conversation_id is None:
             await websocket.send_json({"type": "typing"})
             opened = await conversations.start(account_id, "chat")
-            conversation_id, ended = opened.conversation_id, opened.ended
-            messages = [{"from": "bot", "text": t} for t in opened.messages]
+            conversation_id = await asyncio.to_thread(
+                _bind, redis, link, opened.conversation_id, link_ttl
+            )
+            if conversation_id == opened.conversation_id:
+                ended = opened.ended
+                messages = [{"from": "bot", "text": t} for t in opened.messages]
+            else:
+                conversation_id, messages, ended = await asyncio.to_thread(
+                    _history, account_id, conversation_id
+                )
         # Message ids already answered: their turns are in the history, so the page must not
         # send them again after a reconnect.
         answered = await asyncio.to_thread(redis.hkeys, f"chat:replies:{conversation_id}")
@@ -105,6 +176,15 @@ async def chat_socket(
             if cached:
                 await websocket.send_text(cached.decode())
                 continue
+            if not await asyncio.to_thread(
+                allow, redis, f"chat:{link}", settings.chat_messages_per_minute, 60
+            ):
+                # Not cached: the same message may be sent again once the minute is over.
+                slow = message_text("chat.too_many_messages")
+                await websocket.send_json(
+                    {"type": "reply", "id": message_id, "messages": [slow], "ended": False}
+                )
+                continue
             await websocket.send_json({"type": "typing"})
             try:
                 reply = await conversations.send(conversation_id, str(incoming.get("text", "")))
@@ -122,12 +202,23 @@ async def chat_socket(
                     "messages": [message_text("chat.ended")],
                 }
             text = json.dumps(payload)
-            await asyncio.to_thread(_remember, redis, key, message_id, text)
+            await asyncio.to_thread(_remember, redis, conversation_id, message_id, text)
             await websocket.send_text(text)
     except WebSocketDisconnect:
         return
 
 
-def _remember(redis, key: str, message_id: str, text: str) -> None:
-    redis.hset(key, message_id, text)
-    redis.expire(key, REPLY_TTL_S)
+def _remember(redis, conversation_id: str, message_id: str, text: str) -> None:
+    """Cache a reply for its message id, keeping only the newest MAX_CACHED_REPLIES."""
+    replies, order = f"chat:replies:{conversation_id}", f"chat:reply-order:{conversation_id}"
+    with redis.pipeline() as pipe:
+        pipe.hset(replies, message_id, text)
+        pipe.rpush(order, message_id)
+        pipe.expire(replies, REPLY_TTL_S)
+        pipe.expire(order, REPLY_TTL_S)
+        pipe.execute()
+    while redis.llen(order) > MAX_CACHED_REPLIES:
+        oldest = redis.lpop(order)
+        if oldest is None:
+            break
+        redis.hdel(replies, oldest)

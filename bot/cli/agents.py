@@ -37,6 +37,29 @@ def add_agent(
     typer.echo(f"created {role} {username}")
 
 
+@agents_app.command("deactivate")
+def deactivate_agent(username: str) -> None:
+    """Deactivate a console login: no more logins, and every open session ends at once."""
+    import redis
+
+    from bot.agents.logins import deactivate
+    from bot.infra.redis_client import default_redis
+    from bot.ledger.db import migrate
+    from bot.web.security import Sessions
+
+    migrate()
+    if not deactivate(username):
+        typer.echo(f"no active agent {username}", err=True)
+        raise typer.Exit(1)
+    try:
+        ended = Sessions(default_redis()).end_all(username)
+    except redis.RedisError as exc:
+        # The console checks the ledger on every request too: the sessions are refused anyway.
+        typer.echo(f"deactivated {username}; their sessions stay in Redis until expiry ({exc})")
+        return
+    typer.echo(f"deactivated {username}; {ended} open session(s) ended")
+
+
 @agents_app.command("claim")
 def claim_next(username: str) -> None:
     """Claim the next waiting escalation for an agent (the oldest of the highest priority)."""
@@ -69,3 +92,39 @@ def supervisor_view() -> None:
             f"  {agent['username']} ({agent['name']}): {agent['claimed']}, "
             f"{agent['resolved_today']}"
         )
+
+
+@agents_app.command("unlock")
+def unlock_verification(
+    account_id: str,
+    agent: str = typer.Option(..., "--agent", help="The agent lifting the lock (audited)."),
+) -> None:
+    """Lift an account's verification lock (too many failed answers) once a person has verified
+    the customer; its counted failures are cleared too."""
+    from bot.compliance import audit
+    from bot.conversation.lockout import unlock
+    from bot.ledger.db import migrate, session_scope
+
+    migrate()
+    with session_scope() as session:
+        lifted = unlock(session, account_id, by=agent)
+        audit.append(
+            session,
+            kind="agent_action",
+            account_id=account_id,
+            actor=f"agent:{agent}",
+            data={"action": "verification_unlock", "locks_lifted": lifted},
+        )
+    typer.echo(f"{account_id}: {lifted} verification lock(s) lifted by {agent}")
+
+
+@agents_app.command("revoke-chat-links")
+def revoke_chat_links(account_id: str) -> None:
+    """Every chat link sent to the account so far stops working (a new one can be sent)."""
+    from bot.channels.webchat import revoke_account_links
+    from bot.infra.redis_client import default_redis
+    from bot.settings import get_settings
+
+    ttl = get_settings().chat_link_ttl_minutes * 60 + 60
+    revoke_account_links(default_redis(), account_id, ttl)
+    typer.echo(f"{account_id}: chat links revoked")

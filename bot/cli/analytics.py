@@ -63,26 +63,72 @@ def import_payments(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the whole chain; exit 1 and name the first bad entry if it was tampered with."""
-    from bot.compliance import audit
+def audit_verify(
+    expect_head: str = typer.Option(
+        "", help="A head hash seen earlier (a report, another verify): it must still be there."
+    ),
+) -> None:
+    """Check the whole chain, and that it still reaches the newest signed checkpoint (and
+    --expect-head); exit 1 and say what is wrong if it was tampered with or cut back."""
+    from bot.compliance import audit, checkpoints
     from bot.ledger.db import session_scope
 
     _ready()
+    settings = get_settings()
     with session_scope() as session:
         verdict = audit.verify(session)
-    if verdict.ok:
+        if not verdict.ok:
+            typer.echo(
+                f"audit trail BROKEN at seq {verdict.first_bad_seq}: {verdict.problem} "
+                f"({verdict.checked} entries verified before it)",
+                err=True,
+            )
+            raise typer.Exit(1)
         typer.echo(
             f"audit trail OK: {verdict.checked} entries checked "
             f"(head seq {verdict.head_seq}, hash {verdict.head_hash})"
         )
-        return
-    typer.echo(
-        f"audit trail BROKEN at seq {verdict.first_bad_seq}: {verdict.problem} "
-        f"({verdict.checked} entries verified before it)",
-        err=True,
-    )
-    raise typer.Exit(1)
+        try:
+            if expect_head:
+                checkpoints.check_head(session, expect_head)
+                typer.echo("expected head found")
+            last = checkpoints.latest(
+                settings.effective_audit_checkpoint_dir, checkpoints.key(settings)
+            )
+            if last is not None:
+                checkpoints.check(session, seq=last.seq, head_hash=last.head_hash)
+                typer.echo(
+                    f"reaches the signed checkpoint of {last.at:%Y-%m-%d %H:%M} UTC "
+                    f"(seq {last.seq})"
+                )
+        except (checkpoints.ChainCut, checkpoints.CheckpointRefused) as problem:
+            typer.echo(f"audit trail BROKEN: {problem}", err=True)
+            raise typer.Exit(1) from None
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the chain's head into the checkpoint directory (AUDIT_CHECKPOINT_DIR); refused if
+    the chain is broken or no longer reaches the previous checkpoint."""
+    from bot.compliance import audit, checkpoints
+    from bot.ledger.db import session_scope
+
+    _ready()
+    settings = get_settings()
+    with session_scope() as session:
+        verdict = audit.verify(session)
+        if not verdict.ok:
+            typer.echo(f"no checkpoint: the chain is broken ({verdict.problem})", err=True)
+            raise typer.Exit(1)
+        try:
+            written = checkpoints.write_if_moved(session, settings)
+        except (checkpoints.ChainCut, checkpoints.CheckpointRefused) as problem:
+            typer.echo(f"no checkpoint: {problem}", err=True)
+            raise typer.Exit(1) from None
+    if written is None:
+        typer.echo("no checkpoint needed: the head has not moved")
+    else:
+        typer.echo(f"checkpoint of seq {written.seq} written to {written.path}")
 
 
 @audit_app.command("purge")
@@ -94,7 +140,7 @@ def audit_purge(
     ),
 ) -> None:
     """Retention purge of the oldest entries; what remains still verifies."""
-    from bot.compliance import audit
+    from bot.compliance import audit, checkpoints
     from bot.compliance.profiles import load_profiles
     from bot.ledger.db import session_scope
 
@@ -106,12 +152,23 @@ def audit_purge(
         day = utc_today() - timedelta(days=keep)
     cut = datetime.combine(day, datetime.min.time(), timezone.utc)
     _ready()
+    settings = get_settings()
     try:
         with session_scope() as session:
+            # A chain already cut back behind its checkpoint is evidence: not purged.
+            last = checkpoints.latest(
+                settings.effective_audit_checkpoint_dir, checkpoints.key(settings)
+            )
+            if last is not None:
+                checkpoints.check(session, seq=last.seq, head_hash=last.head_hash)
             purged = audit.purge(session, before=cut, actor="cli")
-    except audit.AuditTampered as exc:
+            head = checkpoints.current_head(session)
+    except (audit.AuditTampered, checkpoints.ChainCut, checkpoints.CheckpointRefused) as exc:
         typer.echo(f"nothing purged: {exc}", err=True)
         raise typer.Exit(1) from None
+    if purged and head is not None:
+        # Once committed, at once: the previous checkpoint may now lie behind the anchor.
+        checkpoints.write_head(settings, head)
     typer.echo(f"purged {purged} audit entries written before {cut.date()}")
 
 

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.compliance.location import plausible_zones, state_of
 from bot.compliance.profiles import Profile, profile_for
-from bot.compliance.rules import CHANNELS, NEVER, RULES, limits, to_us, window_open
+from bot.compliance.rules import CHANNELS, NEVER, RULES, limits, to_us, window_open_everywhere
 from bot.ledger import models as m
 from bot.ledger.repo import accounts as account_repo
 from bot.ledger.repo import contact_history as history
@@ -43,6 +44,9 @@ class ContactFacts:
     calls_last_7_days: int = 0  # outbound call attempts in the rolling 7 days before now
     last_conversation_at: datetime | None = None  # last phone conversation with the customer
     attempts_today_to_number: int = 0  # this channel, the customer's local day, any account
+    # The number's area-code zone when it differs from the account's (location.plausible_zones)
+    other_zones: tuple[str, ...] = ()
+    communications_last_7_days: int = 0  # outbound calls and texts (a state overlay's cap)
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class _OneContact:
 
     __slots__ = (
         "profile",
-        "timezone",
+        "zones",
         "now",
         "opted_out",
         "dispute_open",
@@ -82,12 +86,15 @@ class _OneContact:
         "calls_7d",
         "attempts_today",
         "last_conversation_at",
+        "max_communications",
+        "communications_7d",
+        "_closed_zone",
     )
 
     def __init__(self, facts: ContactFacts, profile: Profile, now: datetime):
         rule_limits = limits(profile, facts.channel)
         self.profile = profile
-        self.timezone = facts.timezone
+        self.zones = (facts.timezone, *facts.other_zones)
         self.now = now
         self.opted_out = bool(facts.opted_out)
         self.dispute_open = bool(facts.dispute_open)
@@ -102,6 +109,14 @@ class _OneContact:
         self.calls_7d = facts.calls_last_7_days
         self.attempts_today = facts.attempts_today_to_number
         self.last_conversation_at = facts.last_conversation_at
+        self.max_communications = rule_limits.max_communications
+        self.communications_7d = facts.communications_last_7_days
+        self._closed_zone = None
+
+    @property
+    def timezone(self) -> str:
+        """The zone the window was found closed in (the account's when open everywhere)."""
+        return self._closed_zone or self.zones[0]
 
     @property
     def local(self) -> datetime:
@@ -109,7 +124,9 @@ class _OneContact:
 
     @property
     def window_open(self) -> bool:
-        return window_open(self.local.time(), self.profile)
+        # open in every plausible zone (Reg F §1006.6(b)(1)(i), comment 6(b)(1)(i)-4)
+        self._closed_zone = window_open_everywhere(self.now, self.zones, self.profile)
+        return self._closed_zone is None
 
     @property
     def at_us(self) -> int:
@@ -149,6 +166,10 @@ def gather_facts(session: Session, account: m.Account, channel: str, now: dateti
         attempts_today_to_number=history.attempts_to_number_since(
             session, account.phone, channel, local_midnight.astimezone(timezone.utc)
         ),
+        other_zones=plausible_zones(account.timezone, account.phone)[1:],
+        communications_last_7_days=history.communications_since(
+            session, account.account_id, now - WEEK
+        ),
     )
 
 
@@ -165,9 +186,9 @@ def check_contact(
     account = account_repo.account(session, account_id)
     if account is None:
         return _deny("unknown_account", account_id)
-    decision = decide(
-        gather_facts(session, account, channel, now), profile_for(account.jurisdiction), now
-    )
+    # the state overlay from the area code: the accounts carry no state column (location.py)
+    profile = profile_for(account.jurisdiction, state_of(account.phone))
+    decision = decide(gather_facts(session, account, channel, now), profile, now)
     if not decision.allowed:
         log.info(
             "contact denied: account=%s channel=%s reason=%s %s",

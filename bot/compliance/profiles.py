@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +24,11 @@ class Profile:
     record_retention_days: int
     voicemail: str
     sms_opt_out: str
+    # A state overlay on top of the jurisdiction (`with_overlay`): its code, its cap on calls and
+    # texts together in 7 days (None: none), and whether the creditor may be named to others.
+    state: str | None = None
+    max_communications_in_7_days: int | None = None
+    name_creditor_to_others: bool = True
 
 
 def _profile(code: str, raw: dict) -> Profile:
@@ -53,6 +58,33 @@ def load_profiles(path: Path | None = None) -> dict[str, Profile]:
     return {code: _profile(code, body) for code, body in raw.items()}
 
 
-def profile_for(jurisdiction: str) -> Profile:
+@lru_cache(maxsize=4)
+def load_overlays(path: Path | None = None) -> dict[str, dict]:
+    """The `state_overlays` section: state -> {applies_to, max_communications_in_7_days, ...}."""
+    if path is None:
+        from bot.settings import get_settings
+
+        path = get_settings().policy_file
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")).get("state_overlays") or {}
+
+
+def with_overlay(profile: Profile, state: str | None, overlays: dict | None = None) -> Profile:
+    """The profile with the state's overlay applied (more states are data in the policy file);
+    the profile itself when the state has none for this jurisdiction."""
+    overlays = load_overlays() if overlays is None else overlays
+    raw = overlays.get(state or "")
+    if not raw or raw.get("applies_to", "US") != profile.jurisdiction:
+        return profile
+    cap = raw.get("max_communications_in_7_days")
+    return replace(
+        profile,
+        state=state,
+        max_communications_in_7_days=None if cap is None else int(cap),
+        name_creditor_to_others=bool(raw.get("name_creditor_to_others", True)),
+    )
+
+
+def profile_for(jurisdiction: str, state: str | None = None) -> Profile:
+    """The jurisdiction's profile (an unknown one gets the US rules), with the state's overlay."""
     profiles = load_profiles()
-    return profiles.get(jurisdiction) or profiles["US"]
+    return with_overlay(profiles.get(jurisdiction) or profiles["US"], state)

@@ -9,12 +9,15 @@ account); every rule is written with operators that mean the same on both (`&`, 
 
     opted_out, dispute_open, paused, wrong_number   bool: what the ledger holds for the contact
     consent, consent_required                       bool: the channel's consent, and the profile's
-    window_open                                     bool: the calling window, consumer's zone
+    window_open                                     bool: the calling window, open in every
+                                                    plausible zone of the consumer (location.py)
     at_us                                           int: the instant decided for (us since epoch)
     last_conversation_us, cooldown_us               int: NEVER if there was none; 0: no cooldown
     calls_7d, max_calls                             int: outbound calls in the 7 days before
     attempts_today, daily_cap                       int: this channel, this number, local day;
                                                     NO_CAP: the profile has none for the channel
+    communications_7d, max_communications           int: outbound calls and texts in the 7 days
+                                                    before; NO_CAP: no state overlay caps them
 
 Times are integer microseconds since the Unix epoch (`to_us`): integer arithmetic is exact, so a
 comparison gives the same answer for a `datetime` and for a column of them, to the microsecond.
@@ -27,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from bot.compliance.profiles import Profile
 
@@ -54,6 +58,17 @@ def window_open(local: time, profile: Profile) -> bool:
     return profile.window_start <= local < profile.window_end
 
 
+def window_open_everywhere(now: datetime, zones, profile: Profile) -> str | None:
+    """None when the window is open at `now` in every zone, else the first zone it is closed in.
+    Reg F §1006.6(b)(1)(i) with comment 6(b)(1)(i)-4: where the consumer's location is ambiguous
+    (bot/compliance/location.py: the number's area-code zone and the account's zone differ) a
+    time is convenient only if it is inside the window in every plausible location."""
+    for zone in zones:
+        if not window_open(now.astimezone(ZoneInfo(zone)).time(), profile):
+            return zone
+    return None
+
+
 def window_opens_later_today(local: time, profile: Profile) -> bool:
     return local < profile.window_start
 
@@ -71,6 +86,7 @@ class Limits(NamedTuple):
     cooldown_us: int
     max_calls: int
     daily_cap: int
+    max_communications: int  # a state overlay's cap on calls and texts together, or NO_CAP
 
 
 def limits(profile: Profile, channel: str) -> Limits:
@@ -81,6 +97,11 @@ def limits(profile: Profile, channel: str) -> Limits:
         cooldown_us=profile.cooldown_days_after_conversation * DAY_US,
         max_calls=profile.max_calls_in_7_days,
         daily_cap=NO_CAP if cap is None else cap,
+        max_communications=(
+            NO_CAP
+            if profile.max_communications_in_7_days is None
+            else profile.max_communications_in_7_days
+        ),
     )
 
 
@@ -100,7 +121,11 @@ class Rule:
 # A customer's own wishes first, then the law's timing rules; the first that refuses answers.
 OPT_OUT = Rule(
     "opted_out",
-    # TCPA revocation of consent (47 CFR 64.1200(a)(10)); Reg F §1006.6(e) opt-out for texts
+    # TCPA revocation of consent by any reasonable means (47 CFR 64.1200(a)(10), FCC 24-24),
+    # honoured at once; Reg F §1006.6(e) opt-out. `opted_out` holds the opt-outs of the account
+    # and of every account at its phone number (bot/ledger/repo/contact_history.py), recorded
+    # from any channel's wording (bot/compliance/revocation.py): "stop calling me" by text
+    # closes calls.
     "TCPA 47 CFR 64.1200(a)(10); Reg F §1006.6(e)",
     lambda v: v.opted_out,
     channel_specific=True,
@@ -160,6 +185,15 @@ FREQUENCY = Rule(
     channel_specific=True,
     detail=lambda v: f"{v.calls_7d} calls in 7 days",
 )
+STATE_FREQUENCY = Rule(
+    "state_frequency_cap",
+    # a state overlay (bot/policy.yml state_overlays), e.g. Massachusetts 940 CMR 7.04(1)(f): at
+    # most 2 communications (calls, texts, voicemails) per debt in 7 days to the residence or
+    # mobile. Every outbound attempt is counted, whatever its outcome: the safe side.
+    "state overlay (940 CMR 7.04(1)(f) for MA)",
+    lambda v: (v.max_communications != NO_CAP) & (v.communications_7d >= v.max_communications),
+    detail=lambda v: f"{v.communications_7d} communications in 7 days ({v.profile.state})",
+)
 DAILY_CAP = Rule(
     "daily_cap",
     # the bank's cap per number, channel and local day (policy daily_cap_per_number), any account
@@ -178,5 +212,6 @@ RULES: tuple[Rule, ...] = (
     WINDOW,
     COOLDOWN,
     FREQUENCY,
+    STATE_FREQUENCY,
     DAILY_CAP,
 )

@@ -102,6 +102,7 @@ class Run:
     def __init__(self, state: dict, turn: Turn, ctx: Context):
         self.state = {**state, "pending": dict(state.get("pending", {}))}
         self.state.pop("_redact", None)
+        self._pending_before = dict(self.state["pending"])
         self.turn = turn
         self.ctx = ctx
         self.messages: list[str] = []
@@ -125,10 +126,12 @@ class Run:
     def ask(self, awaiting: Awaiting) -> None:
         """Ask `awaiting`. Asked again without an answer in between, it counts: the bot asks
         the same question at most twice, the third time another way (choices, an example of
-        the expected form), and after that offers a person (issue #14: no loops)."""
+        the expected form), and after that offers a person (issue #14: no loops). An answer
+        that changed the pending values (a corrected date) is progress: the count starts over."""
         awaiting = Awaiting(awaiting)
-        asked = self.state.get("asked") or {}
-        count = asked.get("count", 0) + 1 if asked.get("question") == awaiting.value else 1
+        count = (
+            self.times_asked(awaiting) + 1 if self.state["pending"] == self._pending_before else 1
+        )
         if count > ASK_AT_MOST + 1 and awaiting is not Awaiting.HUMAN_OFFER:
             self.offer_a_person(awaiting)
             return
@@ -143,6 +146,11 @@ class Run:
             self.say(say.reprompt(awaiting, self.state, self.account, self.ctx.policy))
         else:
             self.say(say.prompt(awaiting, self.state, self.account, self.ctx.policy))
+
+    def times_asked(self, awaiting: Awaiting) -> int:
+        """How many times in a row `awaiting` was asked, if it is the last question asked."""
+        asked = self.state.get("asked") or {}
+        return asked.get("count", 0) if asked.get("question") == Awaiting(awaiting).value else 0
 
     def ask_again(self) -> None:
         """The awaited question once more, because the answer could not be used (it counts)."""
@@ -170,7 +178,18 @@ class Run:
     def escalate(self, reason: str, detail: str) -> None:
         # The summary is a note for the agents' queue, not words said to the customer.
         captured = "; ".join(self.state.get("captured", [])) or "nothing agreed yet"
-        summary = f"{detail} Captured: {captured}. Last message: {self.turn.text!r}"
+        # Before verification the last message may be a (wrong) code or date of birth: a
+        # summary goes to the queue, the console and the ledger, so it never quotes one.
+        phase, said = self.state.get("phase"), self.turn.text
+        if (
+            self.state.get("_redact")
+            or phase == "verifying"
+            or (phase != "verified" and any(c.isdigit() for c in said))
+        ):
+            last = "[not quoted: it may hold a verification answer]"
+        else:
+            last = repr(said)
+        summary = f"{detail} Captured: {captured}. Last message: {last}"
         self.record(
             "escalation",
             reason=reason,

@@ -43,7 +43,7 @@ def apply_effects(
     # The audit chain is appended last: appending holds the chain's lock until commit.
     for effect in effects:
         if effect.kind in AUDITED:
-            data = {k: v for k, v in effect.data.items() if k not in ("text", "details")}
+            data = {k: v for k, v in effect.data.items() if k not in UNAUDITED}
             audit.append(
                 session,
                 kind=AUDITED[effect.kind],
@@ -54,7 +54,9 @@ def apply_effects(
 
 
 # Effects that go to the audit trail, under the trail's kind names. Free text a customer wrote
-# (dispute wording, payment details) stays in the ledger only.
+# (dispute wording, payment details) and escalation summaries (they quote the customer) stay in
+# the ledger only: the chain is kept for years and copied into reports.
+UNAUDITED = ("text", "details", "summary")
 AUDITED = {
     "verified": "verification",
     "disclosed": "disclosure",
@@ -63,6 +65,8 @@ AUDITED = {
     "opt_out": "opt_out",
     "dispute": "dispute",
     "escalation": "escalation",
+    # Self-service verification locked for the account (bot/conversation/lockout.py).
+    "verification_lock": "verification",
 }
 
 

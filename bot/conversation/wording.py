@@ -92,11 +92,26 @@ def prompt(awaiting: Awaiting | None, state: dict, account: AccountFacts, policy
         return text("prompt.promise_amount")
     if awaiting is Awaiting.PROMISE_DATE:
         return text("prompt.promise_date", amount=money(account, pending["amount"]))
+    if awaiting is Awaiting.PROMISE_CONFIRM and pending.get("second"):
+        second = pending["second"]
+        return text(
+            "prompt.promise_confirm_in_two_parts",
+            amount=money(account, pending["amount"]),
+            date=format_date(_date(pending["date"])),
+            rest_amount=money(account, second["amount"]),
+            rest_date=format_date(_date(second["date"])),
+        )
     if awaiting is Awaiting.PROMISE_CONFIRM:
         return text(
             "prompt.promise_confirm",
             amount=money(account, pending["amount"]),
             date=format_date(_date(pending["date"])),
+        )
+    if awaiting is Awaiting.COUNTER_OFFER and rest_awaits_a_date(pending):
+        return text(
+            "prompt.counter_offer_rest",
+            amount=money(account, pending["second"]["amount"]),
+            date=format_date(_date(pending["latest"])),
         )
     if awaiting is Awaiting.COUNTER_OFFER:
         return text("prompt.counter_offer", date=format_date(_date(pending["latest"])))
@@ -143,11 +158,26 @@ def reprompt(awaiting: Awaiting, state: dict, account: AccountFacts, policy: Pol
             days=policy.promise_max_days_ahead,
             amount=money(account, pending["amount"]),
         )
+    if awaiting is Awaiting.PROMISE_CONFIRM and pending.get("second"):
+        second = pending["second"]
+        return text(
+            "reprompt.promise_confirm_in_two_parts",
+            amount=money(account, pending["amount"]),
+            date=format_date(_date(pending["date"])),
+            rest_amount=money(account, second["amount"]),
+            rest_date=format_date(_date(second["date"])),
+        )
     if awaiting is Awaiting.PROMISE_CONFIRM:
         return text(
             "reprompt.promise_confirm",
             amount=money(account, pending["amount"]),
             date=format_date(_date(pending["date"])),
+        )
+    if awaiting is Awaiting.COUNTER_OFFER and rest_awaits_a_date(pending):
+        return text(
+            "reprompt.counter_offer_rest",
+            amount=money(account, pending["second"]["amount"]),
+            date=format_date(_date(pending["latest"])),
         )
     if awaiting is Awaiting.COUNTER_OFFER:
         return text("reprompt.counter_offer", date=format_date(_date(pending["latest"])))
@@ -227,3 +257,9 @@ def payment_options(bank: Bank, policy: Policy) -> str:
 
 def _date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def rest_awaits_a_date(pending: dict) -> bool:
+    """A promise in two parts whose second date broke the policy (the first date stands): the
+    counter-offer and the next date heard are the second part's."""
+    return bool(pending.get("second")) and "date" not in pending["second"] and "date" in pending

@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 
 from bot.agents.account_view import account_record, escalation_json
 from bot.agents.escalations import NotClaimable
-from bot.channels.outreach import ContactDenied
+from bot.channels.outreach import CarrierRefused, ContactBusy, ContactDenied, ContactUncertain
 from bot.channels.turns import AccountNotFound, ConversationEnded, ConversationNotFound
 from bot.gateway.deps import (
     Authorized,
+    CallerDep,
     ConversationsDep,
     LedgerDep,
     OutreachDep,
@@ -78,33 +79,44 @@ async def post_message(
     return {"messages": [{"text": t} for t in reply.messages], "ended": reply.ended}
 
 
+def _refusal(error: str, reason: str, detail: str = "") -> dict:
+    return {"detail": {"error": error, "reason": reason, "detail": detail}}
+
+
 async def _contact(
     account_id: str, channel: str, idempotency_key: str | None, send
 ) -> JSONResponse:
     """Run one outbound contact (the gate decides inside `send`). With an Idempotency-Key, a
-    retried request (a dialer worker reclaiming a job) gets the first answer, not a second
-    contact."""
+    retried request (a dialer worker reclaiming a job) gets the first answer, never a second
+    contact: while the first is still in flight the retry gets 409 "in progress" at once, and a
+    first that died after the carrier accepted leaves its key claimed (409 too) and its attempt
+    counted (bot/channels/outreach.py)."""
     kind = f"api_{channel}"
     key = f"{account_id}:{idempotency_key}" if idempotency_key else None
     if key and not await asyncio.to_thread(webhook_events.claim, kind, key):
-        first = await asyncio.to_thread(webhook_events.first_response, kind, key)
-        if first is not None:
-            return JSONResponse(first["body"], status_code=first["status"])
+        first = await asyncio.to_thread(webhook_events.first_response, kind, key, wait_s=0)
+        if first is None:
+            body = _refusal("request in progress", "in_progress", "retry later")
+            return JSONResponse(body, status_code=409)
+        return JSONResponse(first["body"], status_code=first["status"])
     try:
         status, body = 201, await send()
     except AccountNotFound:
         status, body = 404, {"detail": f"unknown account {account_id}"}
     except ContactDenied as denied:
-        status, body = (
-            409,
-            {
-                "detail": {
-                    "error": "contact not allowed",
-                    "reason": denied.decision.reason,
-                    "detail": denied.decision.detail,
-                }
-            },
-        )
+        reason, detail = denied.decision.reason, denied.decision.detail
+        status, body = 409, _refusal("contact not allowed", reason, detail)
+    except ContactUncertain:
+        # Answered the same way to every retry: the customer may have been contacted.
+        status, body = 502, {"detail": "the carrier accepted; the outcome was not recorded"}
+    except (ContactBusy, CarrierRefused) as failed:
+        # Nothing was sent: the key is released and a retry is processed afresh.
+        if key:
+            await asyncio.to_thread(webhook_events.forget, kind, key)
+        if isinstance(failed, ContactBusy):
+            body = _refusal("another contact is being decided", "in_progress", "retry later")
+            return JSONResponse(body, status_code=409)
+        return JSONResponse({"detail": "the carrier refused the contact"}, status_code=502)
     except Exception:
         if key:
             await asyncio.to_thread(webhook_events.forget, kind, key)
@@ -177,7 +189,9 @@ async def get_account(account_id: str, ledger: LedgerDep):
 
 
 class AgentAction(BaseModel):
-    agent: str = Field(..., min_length=1, max_length=64)
+    # Accepted for older clients and ignored: the actor recorded is the authenticated caller
+    # (bot/gateway/deps.py), never a name a request brings.
+    agent: str | None = Field(None, max_length=64, deprecated=True)
 
 
 class Resolution(AgentAction):
@@ -196,9 +210,11 @@ async def list_escalations(
 
 
 @router.post("/escalations/claim-next")
-async def claim_next(body: AgentAction, queue: QueueDep, ledger: LedgerDep):
+async def claim_next(
+    queue: QueueDep, ledger: LedgerDep, caller: CallerDep, body: AgentAction | None = None
+):
     def work(session):
-        claim = queue.claim_next(session, body.agent)
+        claim = queue.claim_next(session, caller)
         if claim is None:
             return None
         return escalation_json(escalations.escalation(session, claim.escalation_id))
@@ -209,37 +225,49 @@ async def claim_next(body: AgentAction, queue: QueueDep, ledger: LedgerDep):
     return claimed
 
 
-def _agent_step(session, queue, escalation_id: str, body: AgentAction, step: str) -> dict:
+def _agent_step(session, queue, escalation_id: str, caller: str, body, step: str) -> dict:
     if step == "claim":
-        queue.claim(session, escalation_id, body.agent)
+        queue.claim(session, escalation_id, caller)
     elif step == "release":
-        queue.release(session, escalation_id, body.agent)
+        queue.release(session, escalation_id, caller)
     else:
-        queue.resolve(
-            session, escalation_id, body.agent, disposition=body.disposition, note=body.note
-        )
+        queue.resolve(session, escalation_id, caller, disposition=body.disposition, note=body.note)
     return escalation_json(escalations.escalation(session, escalation_id))
 
 
-async def _run_step(ledger, queue, escalation_id: str, body: AgentAction, step: str) -> dict:
+async def _run_step(ledger, queue, escalation_id: str, caller: str, body, step: str) -> dict:
     try:
-        return await ledger.run(_agent_step, queue, escalation_id, body, step)
+        return await ledger.run(_agent_step, queue, escalation_id, caller, body, step)
     except NotClaimable:
         raise HTTPException(
-            409, f"escalation {escalation_id} cannot be {step}d by " f"{body.agent} now"
+            409, f"escalation {escalation_id} cannot be {step}d by {caller} now"
         ) from None
 
 
 @router.post("/escalations/{escalation_id}/claim")
-async def claim(escalation_id: str, body: AgentAction, queue: QueueDep, ledger: LedgerDep):
-    return await _run_step(ledger, queue, escalation_id, body, "claim")
+async def claim(
+    escalation_id: str,
+    queue: QueueDep,
+    ledger: LedgerDep,
+    caller: CallerDep,
+    body: AgentAction | None = None,
+):
+    return await _run_step(ledger, queue, escalation_id, caller, body, "claim")
 
 
 @router.post("/escalations/{escalation_id}/release")
-async def release(escalation_id: str, body: AgentAction, queue: QueueDep, ledger: LedgerDep):
-    return await _run_step(ledger, queue, escalation_id, body, "release")
+async def release(
+    escalation_id: str,
+    queue: QueueDep,
+    ledger: LedgerDep,
+    caller: CallerDep,
+    body: AgentAction | None = None,
+):
+    return await _run_step(ledger, queue, escalation_id, caller, body, "release")
 
 
 @router.post("/escalations/{escalation_id}/resolve")
-async def resolve(escalation_id: str, body: Resolution, queue: QueueDep, ledger: LedgerDep):
-    return await _run_step(ledger, queue, escalation_id, body, "resolve")
+async def resolve(
+    escalation_id: str, body: Resolution, queue: QueueDep, ledger: LedgerDep, caller: CallerDep
+):
+    return await _run_step(ledger, queue, escalation_id, caller, body, "resolve")

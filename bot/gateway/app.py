@@ -20,7 +20,10 @@ from bot.channels.voice.registry import CallRegistry
 from bot.channels.voice.service import VoiceService, warm_recognizers
 from bot.channels.webchat import router as chat_router
 from bot.gateway.api import router as api_router
+from bot.gateway.body_limits import TwilioBodyGuard
 from bot.gateway.deps import HttpDep, QueueDep, RasaDep
+from bot.gateway.twilio_auth import development_token_misplaced
+from bot.gateway.twilio_media import router as media_router
 from bot.gateway.twilio_sms import router as sms_router
 from bot.gateway.twilio_voice import router as voice_router
 from bot.infra.rasa_client import RasaClient
@@ -32,6 +35,7 @@ from bot.web.console import router as console_router
 from bot.web.live import ConsoleHub
 from bot.web.security import Sessions
 from bot.web.templating import WEB
+from bot.web.throttle import Limits, LoginThrottle
 from telephony.asr import ModelMissing, load_model
 from telephony.tts import Speaker
 
@@ -48,13 +52,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         queue = EscalationQueue(redis, settings.escalation_stream)
         rasa = RasaClient(settings.effective_rasa_url)
         conversations = Conversations(rasa, queue)
-        outreach = Outreach(settings, conversations)
+        outreach = Outreach(settings, conversations, redis)
         http = httpx.AsyncClient(timeout=3)
         speaker = Speaker(voice=settings.tts_voice)
         app.state.queue, app.state.rasa, app.state.http = queue, rasa, http
         app.state.conversations, app.state.outreach = conversations, outreach
         app.state.sms = SmsChannel(conversations, SmsBank(settings.bank_name, settings.bank_phone))
         app.state.sessions = Sessions(redis)
+        app.state.login_throttle = LoginThrottle(
+            redis,
+            Limits(
+                per_username=settings.console_login_user_failures,
+                per_address=settings.console_login_address_failures,
+                window_s=settings.console_login_window_s,
+            ),
+        )
         app.state.speaker = speaker
         app.state.vosk_model, app.state.voice, app.state.voice_problem = None, None, ""
         background: set[asyncio.Task] = set()
@@ -73,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.console_hub = hub
         hub.start()
         _keep(background, _release_idle_claims(queue, settings), "idle-claim sweeper")
+        if settings.audit_checkpoint_minutes > 0:
+            _keep(background, _write_audit_checkpoints(settings), "audit checkpoints")
         yield
         for task in list(background):
             task.cancel()
@@ -89,8 +103,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(sms_router)
     app.include_router(voice_router)
+    app.include_router(media_router)
     app.include_router(chat_router)
     app.include_router(console_router)
+    # Before any route: an unsigned /twilio/* body is refused by size and type unparsed.
+    app.add_middleware(TwilioBodyGuard)
+    if development_token_misplaced(settings):
+        log.error(
+            "the development TWILIO_AUTH_TOKEN is in force on a gateway that does not listen on "
+            "loopback: every Twilio request will be refused; set TWILIO_AUTH_TOKEN"
+        )
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
 
     @app.exception_handler(LoginRequired)
@@ -136,6 +158,9 @@ async def _release_idle_claims(queue: EscalationQueue, settings: Settings) -> No
 
     def sweep():
         with session_scope() as session:
+            # Also streams escalations whose stream entry failed after their commit.
+            queue.stream_unstreamed(session)
+        with session_scope() as session:
             return queue.release_idle(session, idle_ms=settings.escalation_claim_idle_ms)
 
     while True:
@@ -146,6 +171,26 @@ async def _release_idle_claims(queue: EscalationQueue, settings: Settings) -> No
                 log.info("released %d idle claims", len(released))
         except Exception as exc:  # noqa: BLE001 - the sweeper must keep running
             log.warning("idle-claim sweep failed: %s", exc)
+
+
+async def _write_audit_checkpoints(settings: Settings) -> None:
+    """Sign the audit chain's head now and every AUDIT_CHECKPOINT_MINUTES, so deleting the
+    newest entries is caught by `reminderbot audit verify` (bot/compliance/checkpoints.py)."""
+    from bot.compliance import checkpoints
+    from bot.ledger.db import session_scope
+
+    def write():
+        with session_scope() as session:
+            return checkpoints.write_if_moved(session, settings)
+
+    while True:
+        try:
+            await asyncio.to_thread(write)
+        except (checkpoints.ChainCut, checkpoints.CheckpointRefused) as problem:
+            log.error("audit chain not checkpointed: %s", problem)
+        except Exception as exc:  # noqa: BLE001 - the writer must keep running
+            log.warning("audit checkpoint failed: %s", exc)
+        await asyncio.sleep(settings.audit_checkpoint_minutes * 60)
 
 
 async def _check(fn) -> bool:

@@ -22,6 +22,7 @@ from bot.ledger.db import session_scope
 from bot.settings import Settings
 from bot.web.live import ConsoleHub
 from bot.web.security import Sessions
+from bot.web.throttle import LoginThrottle
 
 T = TypeVar("T")
 
@@ -39,13 +40,22 @@ class Ledger:
             return work(session, *args)
 
 
-def require_token(conn: HTTPConnection, authorization: Annotated[str | None, Header()] = None):
+# Who holds the API token: a system (the bank's app, the dialer), recorded as the actor of what
+# it does through the API. A name sent in a request body is never taken for it.
+API_CALLER = "api"
+
+
+def require_token(
+    conn: HTTPConnection, authorization: Annotated[str | None, Header()] = None
+) -> str:
+    """The authenticated caller's name, or 401."""
     expected = conn.app.state.api_token
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
         raise HTTPException(
             401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
+    return API_CALLER
 
 
 async def ledger() -> Ledger:
@@ -98,6 +108,10 @@ async def console_sessions(conn: HTTPConnection) -> Sessions:
     return conn.app.state.sessions
 
 
+async def login_throttle(conn: HTTPConnection) -> LoginThrottle:
+    return conn.app.state.login_throttle
+
+
 async def console_hub(conn: HTTPConnection) -> ConsoleHub:
     return conn.app.state.console_hub
 
@@ -111,6 +125,7 @@ async def http(conn: HTTPConnection):
 
 
 Authorized = Depends(require_token)
+CallerDep = Annotated[str, Depends(require_token)]
 LedgerDep = Annotated[Ledger, Depends(ledger)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 ConversationsDep = Annotated[Conversations, Depends(conversations)]
@@ -124,5 +139,6 @@ SpeakerDep = Annotated[object, Depends(speaker)]
 VoskModelDep = Annotated[object, Depends(vosk_model)]
 ConsoleSessionsDep = Annotated[Sessions, Depends(console_sessions)]
 ConsoleHubDep = Annotated[ConsoleHub, Depends(console_hub)]
+LoginThrottleDep = Annotated[LoginThrottle, Depends(login_throttle)]
 RasaDep = Annotated[object, Depends(rasa)]
 HttpDep = Annotated[object, Depends(http)]

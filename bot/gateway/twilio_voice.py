@@ -1,24 +1,20 @@
-"""Twilio's voice webhooks and the Media Stream: every request signed, every stream for a call
-the gateway placed or answered."""
+"""Twilio's voice webhooks (every request signed); the Media Stream is twilio_media.py."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from bot.channels.outreach import update_attempt_status
 from bot.conversation.messages import text
-from bot.gateway.deps import RedisDep, SettingsDep, SpeakerDep, VoiceDep, VoskModelDep
+from bot.gateway.deps import VoiceDep
 from bot.gateway.twilio_auth import twilio_form
 from bot.infra import webhook_events
 from telephony import twiml
-from telephony.call import CallSession, VoiceSettings
-from telephony.signatures import is_valid
 
 router = APIRouter(prefix="/twilio", tags=["twilio"])
 log = logging.getLogger(__name__)
@@ -66,79 +62,3 @@ async def machine_detection(params: TwilioForm, voice: VoiceDep):
 
             await twilio_client.redirect_call(voice.twilio, sid, message)
     return xml(twiml.empty())
-
-
-@router.websocket("/media")
-async def media_stream(
-    websocket: WebSocket,
-    settings: SettingsDep,
-    voice: VoiceDep,
-    speaker: SpeakerDep,
-    model: VoskModelDep,
-    redis: RedisDep,
-):
-    query = f"?{websocket.url.query}" if websocket.url.query else ""
-    url = voice.stream_url() + query if voice else ""
-    signature = websocket.headers.get("x-twilio-signature", "")
-    if not voice or not is_valid(url, {}, signature, settings.twilio_auth_token):
-        await websocket.close(code=4403)
-        return
-    await websocket.accept()
-    session: CallSession | None = None
-    call_sid = ""
-    try:
-        while True:
-            message = json.loads(await websocket.receive_text())
-            if message.get("event") == "start" and session is None:
-                call_sid = message["start"].get("callSid", "")
-                known = await asyncio.to_thread(voice.registry.get, call_sid)
-                if known is None or known.account_id is None:
-                    log.warning("refused a media stream for unknown call %s", call_sid)
-                    await websocket.close(code=4404)
-                    return
-                session = CallSession(
-                    send=websocket.send_text,
-                    handler=voice.handler(call_sid),
-                    speaker=speaker,
-                    model=model,
-                    voice=settings.tts_voice,
-                    settings=VoiceSettings(
-                        silence_s=settings.voice_silence_s,
-                        end_ms=settings.voice_end_ms,
-                        complete_end_ms=settings.voice_complete_end_ms,
-                    ),
-                )
-            if session is not None:
-                await session.handle(message)
-                if message.get("event") == "stop":
-                    break
-    except WebSocketDisconnect:
-        pass
-    except Exception:
-        # The customer hears a safe message and a person gets the case; nothing is lost.
-        log.exception("voice pipeline failed on call %s", call_sid)
-        if session is not None:
-            await session.handler.fail_safe()
-    finally:
-        if session is not None:
-            await session.close()
-            await asyncio.to_thread(_keep_timings, redis, session)
-
-
-def _keep_timings(redis, session: CallSession) -> None:
-    """Per-turn latencies for operations and bench/voice_latency.py (the last 10,000 turns)."""
-    rows = [
-        json.dumps(
-            {
-                "processing_ms": (t.first_audio_at - t.end_of_turn_at) * 1000,
-                "voice_to_voice_ms": (t.first_audio_at - t.last_voice_at) * 1000,
-                "kind": t.kind,
-                "end_of_turn_wait_ms": t.wait_ms,
-            }
-        )
-        for t in session.stats.turns
-        if t.first_audio_at is not None
-    ]
-    if rows:
-        redis.rpush("metrics:voice_turns", *rows)
-        redis.ltrim("metrics:voice_turns", -10_000, -1)

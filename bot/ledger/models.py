@@ -109,6 +109,9 @@ class Conversation(Base):
     ended_at = Column(UTCDateTime)
     verified = Column(Boolean, nullable=False, default=False)
     disposition = Column(String(32))
+    # The engine's state (JSON), kept here and never taken from the caller: the action server
+    # acts on this, whatever a posted tracker's slot says (issue #11).
+    dialogue_state = Column(Text)
 
 
 class ContactAttempt(Base):
@@ -331,3 +334,29 @@ class FollowUp(Base):
     reason = Column(String(32), nullable=False)
     status = Column(String(16), nullable=False, default="scheduled")  # scheduled|done|cancelled
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class VerificationFailure(Base):
+    """One failed verification answer, whatever the conversation or channel (never the answer).
+    Counted per account to lock self-service verification (bot/conversation/lockout.py)."""
+
+    __tablename__ = "verification_failures"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    account_id = _account_fk()
+    conversation_id = _conversation_fk()
+    channel = Column(String(16), nullable=False)
+    at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    # Set when the customer later verified: a mistyped answer stops counting.
+    cleared_at = Column(UTCDateTime)
+
+
+class VerificationLock(Base):
+    """Self-service verification locked for an account until `locked_until` or an agent lifts it."""
+
+    __tablename__ = "verification_locks"
+    id = Column(String(32), primary_key=True, default=new_id)
+    account_id = _account_fk()
+    locked_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    locked_until = Column(UTCDateTime, nullable=False)
+    lifted_at = Column(UTCDateTime)
+    lifted_by = Column(String(64))

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot.conversation.verification import secret_hash
+from bot.conversation.verification import hash_key, secret_hash
 from bot.ledger.repo import accounts
 
 COLUMNS = (
@@ -37,6 +37,8 @@ PRODUCTS = {"credit_card", "personal_loan", "business_loan"}
 JURISDICTIONS = {"US", "CN"}
 CURRENCIES = {"USD", "CNY", "EUR", "GBP", "HKD", "JPY", "CAD", "AUD", "SGD"}
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# The verification answers: hashed on import, never written or shown in clear.
+SECRET_COLUMNS = {"dob", "verification_last4"}
 BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
@@ -76,7 +78,9 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[dict | None, list[str]]:
                 raise ValueError
             out[column] = convert(raw)
         except (ValueError, InvalidOperation, ZoneInfoNotFoundError, KeyError):
-            errors.append(f"line {line}, column {column}: {message} (got {raw!r})")
+            # A verification secret is never echoed: import errors go to terminals and logs.
+            got = "value withheld" if column in SECRET_COLUMNS else f"got {raw!r}"
+            errors.append(f"line {line}, column {column}: {message} ({got})")
 
     def one_of(allowed):
         def convert(raw: str) -> str:
@@ -150,14 +154,17 @@ def read_accounts(path: Path) -> list[dict]:
     return rows
 
 
-def upsert_accounts(session: Session, rows: list[dict]) -> ImportResult:
+def upsert_accounts(session: Session, rows: list[dict], key: str | None = None) -> ImportResult:
+    """`key`: the verification hash key of the stack the ledger belongs to (default: this
+    process's settings)."""
     created = updated = 0
+    key = key or hash_key()
     for row in rows:
         values = dict(row)
         dob = values.pop("dob")
         last4 = values.pop("verification_last4")
-        values["dob_hash"] = secret_hash(row["account_id"], dob.isoformat())
-        values["last4_hash"] = secret_hash(row["account_id"], last4)
+        values["dob_hash"] = secret_hash(row["account_id"], dob.isoformat(), key)
+        values["last4_hash"] = secret_hash(row["account_id"], last4, key)
         if accounts.save(session, values):
             created += 1
         else:
@@ -165,9 +172,9 @@ def upsert_accounts(session: Session, rows: list[dict]) -> ImportResult:
     return ImportResult(created=created, updated=updated)
 
 
-def import_accounts(path: Path, url: str | None = None) -> ImportResult:
+def import_accounts(path: Path, url: str | None = None, *, key: str | None = None) -> ImportResult:
     from bot.ledger.db import session_scope
 
     rows = read_accounts(path)
     with session_scope(url) as session:
-        return upsert_accounts(session, rows)
+        return upsert_accounts(session, rows, key)

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from bot.settings import Settings
+from bot.settings import Settings, stored_secret
 
 SESSION_COOKIE = "rb_session"
 SESSION_TTL_S = 12 * 3600
@@ -25,12 +25,7 @@ def secret_key(var_dir: Path, configured: str | None) -> str:
     sessions survive a restart."""
     if configured:
         return configured
-    path = var_dir / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return stored_secret(var_dir / "secret_key")
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -83,34 +78,60 @@ class ConsoleSession:
 
 
 class Sessions:
-    """Console sessions in Redis: the cookie holds only a random token; logout deletes it."""
+    """Console sessions in Redis: the cookie holds only a random token; logout deletes it.
+    Each agent's tokens are also kept in a set, so deactivating an agent ends all of them."""
 
     def __init__(self, redis):
         self.redis = redis
+
+    @staticmethod
+    def _key(token: str) -> str:
+        return f"console:session:{token}"
+
+    @staticmethod
+    def _index(username: str) -> str:
+        return f"console:agent-sessions:{username}"
 
     def create(self, username: str, role: str) -> ConsoleSession:
         session = ConsoleSession(
             secrets.token_urlsafe(32), username, role, secrets.token_urlsafe(32)
         )
-        self.redis.hset(
-            f"console:session:{session.token}",
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(
+            self._key(session.token),
             mapping={"username": username, "role": role, "csrf": session.csrf},
         )
-        self.redis.expire(f"console:session:{session.token}", SESSION_TTL_S)
+        pipe.expire(self._key(session.token), SESSION_TTL_S)
+        pipe.sadd(self._index(username), session.token)
+        pipe.expire(self._index(username), SESSION_TTL_S)  # outlives every session it lists
+        pipe.execute()
         return session
 
     def get(self, token: str | None) -> ConsoleSession | None:
         if not token:
             return None
-        data = self.redis.hgetall(f"console:session:{token}")
+        data = self.redis.hgetall(self._key(token))
         if not data:
             return None
         d = {k.decode(): v.decode() for k, v in data.items()}
         return ConsoleSession(token, d["username"], d["role"], d["csrf"])
 
     def delete(self, token: str) -> None:
-        self.redis.delete(f"console:session:{token}")
+        username = self.redis.hget(self._key(token), "username")
+        self.redis.delete(self._key(token))
+        if username:
+            self.redis.srem(self._index(username.decode()), token)
+
+    def end_all(self, username: str) -> int:
+        """End every session of this agent (deactivated); how many there were."""
+        tokens = [t.decode() for t in self.redis.smembers(self._index(username))]
+        pipe = self.redis.pipeline(transaction=True)
+        for token in tokens:
+            pipe.delete(self._key(token))
+        pipe.delete(self._index(username))
+        ended = pipe.execute()[:-1]
+        return sum(int(n) for n in ended)
 
 
 def csrf_ok(session: ConsoleSession, given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(session.csrf, given)
+    return bool(given) and hmac.compare_digest(session.csrf.encode(), given.encode())

@@ -14,7 +14,7 @@ from bot.campaign.planner import GATE_REASONS, Accounts, History, plan
 from bot.campaign.strategy import load_strategy
 from bot.compliance import rules
 from bot.compliance.gate import ContactFacts, decide
-from bot.compliance.profiles import load_profiles
+from bot.compliance.profiles import load_profiles, with_overlay
 from bot.settings import ROOT
 
 PROFILES = load_profiles(ROOT / "bot" / "policy.yml")
@@ -27,6 +27,7 @@ RULE_PARAMETERS = (
     "cooldown_days_after_conversation",
     "daily_cap_per_number",
     "consent_required",
+    "max_communications_in_7_days",
 )
 DECIDERS = [ROOT / "bot" / "compliance" / "gate.py", *(ROOT / "bot" / "campaign").rglob("*.py")]
 
@@ -87,14 +88,16 @@ def test_the_planners_reasons_are_the_rules_in_the_gates_order():
         "cooldown_after_conversation": {"last_conversation_at": NOON_NY},
         "frequency_cap": {"calls_last_7_days": 7},
         "daily_cap": {"attempts_today_to_number": 3},
+        "state_frequency_cap": {"communications_last_7_days": 2},
     }
+    massachusetts = with_overlay(PROFILES["US"], "MA")
     for rule in rules.RULES:
         if rule.reason == "outside_window":
             facts = ContactFacts("voice", "Asia/Shanghai", True)  # 01:00 in Shanghai
         else:
             given = {"consent": True, **denials[rule.reason]}
             facts = ContactFacts("voice", "America/New_York", **given)
-        assert decide(facts, PROFILES["US"], NOON_NY).reason == rule.reason
+        assert decide(facts, massachusetts, NOON_NY).reason == rule.reason
 
 
 def test_every_rule_cites_its_source():

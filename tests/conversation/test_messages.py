@@ -68,7 +68,7 @@ BEFORE_VERIFICATION = (
     "voice.unavailable",
     "voice.unknown_caller",
     "voice.connecting",
-    "voice.agent_name",
+    "voice.team_name",
     "voice.menu.yes_no",
     "voice.menu.human",
     "voice.menu.digits",

@@ -33,7 +33,7 @@ def test_the_stack_endpoints_load_with_the_supervisors_environment(bare_env, tmp
         monkeypatch.setenv(name, value)
     endpoints = AvailableEndpoints.read_endpoints(str(RASA_ENDPOINTS))
     assert endpoints.action.url == "http://127.0.0.1:5056/webhook"
-    assert endpoints.tracker_store.type == "redis"
+    assert endpoints.tracker_store.type == "bot.infra.tracker_store.RedactingRedisTrackerStore"
     assert endpoints.tracker_store.kwargs["port"] in (6391, "6391")
     assert endpoints.lock_store.type == "redis"
 

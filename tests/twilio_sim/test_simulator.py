@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,10 @@ class FakeCustomerApp:
         self.rejected: list[str] = []
         self.stream_messages: list[dict[str, Any]] = []
         self.ws_signature_ok: bool | None = None
+        # Each call's <Stream> URL carries its own token, as the gateway's does: the simulator
+        # must open exactly that URL and sign it.
+        self.issued_tokens: list[str] = []
+        self.streamed_tokens: list[str] = []
         self.dtmf: list[str] = []
         self.marks_sent: dict[str, float] = {}
         self.marks_echoed: dict[str, float] = {}
@@ -96,7 +101,9 @@ class FakeCustomerApp:
         async def voice(request: Request) -> Response:
             if await checked(request) is None:
                 return Response(status_code=403)
-            ws_url = self.base_url.replace("http://", "wss://") + "/twilio/media"
+            token = secrets.token_urlsafe(16)
+            self.issued_tokens.append(token)
+            ws_url = self.base_url.replace("http://", "wss://") + f"/twilio/media/{token}"
             return xml(twiml.connect_stream(ws_url, STREAM_PARAMS))
 
         @app.post("/twilio/doc/{name}")
@@ -117,9 +124,10 @@ class FakeCustomerApp:
                 return Response(status_code=403)
             return Response(status_code=204)
 
-        @app.websocket("/twilio/media")
-        async def media(ws: WebSocket) -> None:
-            public = self.base_url.replace("http://", "wss://") + "/twilio/media"
+        @app.websocket("/twilio/media/{token}")
+        async def media(ws: WebSocket, token: str) -> None:
+            self.streamed_tokens.append(token)
+            public = self.base_url.replace("http://", "wss://") + f"/twilio/media/{token}"
             signature = ws.headers.get(SIGNATURE_HEADER.lower())
             self.ws_signature_ok = is_valid(public, {}, signature, self.auth_token)
             await ws.accept()
@@ -272,6 +280,7 @@ async def test_outbound_call_end_to_end(env: Env):
     assert len(base64.b64decode(media[0]["media"]["payload"])) == 160
     assert env.app.stream_messages[-1]["event"] == "stop"
     assert env.app.ws_signature_ok is True
+    assert env.app.streamed_tokens == env.app.issued_tokens and len(env.app.issued_tokens) == 1
 
     assert env.app.dtmf == ["1"]
     # Marks come back only once the audio before them has played (10 frames = 200 ms / SPEED).
@@ -492,7 +501,7 @@ async def test_twiml_verbs_redirect_gather_and_dial_action(env: Env):
 
 
 async def test_bot_closing_the_stream_continues_the_twiml(env: Env):
-    stream_url = env.app.base_url.replace("http://", "ws://") + "/twilio/media"
+    stream_url = env.app.base_url.replace("http://", "ws://") + "/twilio/media/doc-token"
     env.app.docs["stream"] = twiml.connect_stream(stream_url).replace(
         "</Response>", "<Say>after the stream</Say></Response>"
     )

@@ -137,3 +137,17 @@ def test_cli_exit_code_and_message(tmp_path, monkeypatch, sqlite_url):
         assert count_accounts(sqlite_url) == len(rows)
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("dob", "1985-31-03"), ("verification_last4", "48217")]
+)
+def test_a_rejected_verification_secret_is_never_echoed(tmp_path, column, value):
+    """Import errors go to terminals and logs: a bad date of birth or card digits are named by
+    line and column only (issue #11)."""
+    rows = demo_rows()
+    rows[0][column] = value
+    with pytest.raises(ImportFailed) as failed:
+        read_accounts(write_csv(tmp_path / "bad.csv", rows))
+    assert failed.value.errors[0].startswith(f"line 2, column {column}:")
+    assert value not in str(failed.value)

@@ -1,6 +1,7 @@
 import threading
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 import redis
@@ -65,11 +66,35 @@ def test_unknown_reason_is_refused_and_nothing_written(queue, ledger):
     assert queue.redis.xlen(queue.stream) == 0
 
 
-def test_a_failed_stream_write_rolls_back_the_ledger_row(queue, ledger):
+def test_a_rolled_back_escalation_never_reaches_the_stream(queue, ledger):
+    """Issue #11 item 9: the stream entry is added only after the ledger row commits."""
+
+    class Crash(Exception):
+        pass
+
+    with pytest.raises(Crash), session_scope(ledger) as session:
+        queue.enqueue(
+            session,
+            account_id="A1",
+            conversation_id=None,
+            reason="verification_failed",
+            priority=1,
+            summary="rolled back",
+        )
+        assert queue.redis.xlen(queue.stream) == 0  # not before the commit either
+        raise Crash
+    with session_scope(ledger) as session:
+        assert session.query(Escalation).count() == 0
+    assert queue.redis.xlen(queue.stream) == 0
+    with session_scope(ledger) as session:
+        assert queue.claim_next(session, "alice") is None
+
+
+def test_a_failed_stream_write_keeps_the_row_and_the_sweeper_streams_it(queue, ledger):
     queue.redis.set(queue.stream + "-broken", "not a stream")
     broken = EscalationQueue(queue.redis, queue.stream + "-broken")
-    with pytest.raises(redis.ResponseError), session_scope(ledger) as session:
-        broken.enqueue(
+    with session_scope(ledger) as session:
+        escalation_id = broken.enqueue(
             session,
             account_id="A1",
             conversation_id=None,
@@ -79,7 +104,14 @@ def test_a_failed_stream_write_rolls_back_the_ledger_row(queue, ledger):
         )
     queue.redis.delete(queue.stream + "-broken")
     with session_scope(ledger) as session:
-        assert session.query(Escalation).count() == 0
+        row = session.get(Escalation, escalation_id)
+        assert (row.status, row.stream_id) == ("open", None)  # the console still lists it
+        row.created_at -= timedelta(minutes=5)
+    with session_scope(ledger) as session:
+        assert queue.stream_unstreamed(session) == [escalation_id]
+    with session_scope(ledger) as session:
+        assert queue.stream_unstreamed(session) == []
+        assert queue.claim_next(session, "alice").escalation_id == escalation_id
 
 
 def test_two_consumers_each_entry_goes_to_exactly_one(queue, ledger):

@@ -17,19 +17,23 @@ import numpy as np
 
 from bot.campaign.planner.inputs import SMS_BIT, VOICE_BIT, History
 from bot.campaign.planner.result import REASON_CODES
-from bot.campaign.windows import day_tag, local_midnight, next_window_open, to_us
+from bot.campaign.windows import day_tag, local_midnight, next_window_open_everywhere, to_us
 from bot.compliance.profiles import Profile
 from bot.compliance.rules import CHANNELS, NEVER, RULES, limits
 
 
-def zone_context(now: datetime, zone: str, profile: Profile) -> dict | None:
-    """What the planner needs about one (zone, profile) at `now`, computed once; None for an
-    unknown zone."""
+def zone_context(now: datetime, zones, profile: Profile) -> dict | None:
+    """What the planner needs about one (zones, profile) at `now`, computed once; None for an
+    unknown zone. `zones`: the account's zone (its local day) first, then any other plausible
+    zone of the number (bot/compliance/location.py): the window must be open in all of them."""
+    zones = (zones,) if isinstance(zones, str) else tuple(zones)
     try:
-        tz = ZoneInfo(zone)
+        tz = ZoneInfo(zones[0])
+        for other in zones[1:]:
+            ZoneInfo(other)
     except (ZoneInfoNotFoundError, ValueError):
         return None
-    opening = next_window_open(now, tz, profile)
+    opening = next_window_open_everywhere(now, zones, profile)
     voice, sms = limits(profile, "voice"), limits(profile, "sms")
     context = {
         "consent_voice": voice.consent_required,
@@ -38,6 +42,7 @@ def zone_context(now: datetime, zone: str, profile: Profile) -> dict | None:
         "max_calls": voice.max_calls,
         "cap_voice": voice.daily_cap,
         "cap_sms": sms.daily_cap,
+        "max_comms": voice.max_communications,  # a state overlay's, both channels together
         "open_now": opening == now,
         "midnight": to_us(local_midnight(now, tz)),
         "day": day_tag(now, tz),
@@ -112,6 +117,14 @@ class _Rows:
     @cached_property
     def max_calls(self):
         return self.ctx["max_calls"][self.k]
+
+    @cached_property
+    def communications_7d(self):
+        return self.c["comms_7d"][self.rows]
+
+    @cached_property
+    def max_communications(self):
+        return self.ctx["max_comms"][self.k]
 
     @cached_property
     def daily_cap(self):

@@ -53,10 +53,12 @@ class History:
     disputes: set[str] = field(default_factory=set)  # accounts with an open dispute
     wrong_numbers: set[str] = field(default_factory=set)  # current phone flagged wrong
     calls_7d: dict[str, int] = field(default_factory=dict)  # outbound calls in the 7 days to now
-    last_conversation_us: dict[str, int] = field(default_factory=dict)  # verified voice
+    last_conversation_us: dict[str, int] = field(default_factory=dict)  # right-party voice
     # channel -> phone -> sorted outbound attempt times of the last 26 h (the daily cap counts
     # attempts to the number since the customer's local midnight, whichever account)
     recent_attempts_us: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     # channel -> account -> last outbound attempt (the strategy's cadence)
     last_attempt_us: dict[str, dict[str, int]] = field(default_factory=dict)
     signals: dict[str, int] = field(default_factory=dict)  # account -> strategy.SIGNALS bits
+    # outbound calls and texts in the 7 days to now (a state overlay's cap, e.g. MA)
+    communications_7d: dict[str, int] = field(default_factory=dict)

@@ -44,6 +44,9 @@ def load_accounts(
     history.disputes = contact_history.accounts_with_open_dispute(session)
     history.wrong_numbers = contact_history.accounts_with_wrong_number(session)
     history.calls_7d = contact_history.calls_by_account_since(session, now - timedelta(days=7))
+    history.communications_7d = contact_history.communications_by_account_since(
+        session, now - timedelta(days=7)
+    )
     history.last_conversation_us = {
         account_id: to_us(_aware(at))
         for account_id, at in contact_history.last_conversations(session)

@@ -56,7 +56,8 @@ from bot.campaign.planner.result import (
 )
 from bot.campaign.strategy import ACTIONS, BANDS, BUCKET_START, Strategy
 from bot.campaign.windows import DAY_US, to_us
-from bot.compliance.profiles import Profile
+from bot.compliance.location import plausible_zones, state_of
+from bot.compliance.profiles import Profile, with_overlay
 from bot.compliance.rules import NEVER
 
 _R = REASON_CODES
@@ -103,6 +104,21 @@ def _resolve(strategy: Strategy, product: str, dpd: int, band_index: int, signal
         "tag": f"s{index}",
         "fallback": step.fallback,
     }
+
+
+def _places(accounts: Accounts):
+    """Per account, (jurisdiction, plausible zones, overlay state): what its rules' parameters and
+    its window depend on. The number counts only through its area code (or country): cached."""
+    seen: dict = {}
+
+    def place(jurisdiction, zone, phone):
+        key = (jurisdiction, zone, phone[:5])
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = (jurisdiction, plausible_zones(zone, phone), state_of(phone))
+        return found
+
+    return map(place, accounts.jurisdictions, accounts.zones, accounts.phones)
 
 
 def plan(
@@ -156,7 +172,7 @@ def plan(
     products = _Codes()
     product = _encode(accounts.products, products, n)
     places = _Codes()
-    place = _encode(zip(accounts.jurisdictions, accounts.zones, strict=True), places, n)
+    place = _encode(_places(accounts), places, n)
     cols = {
         "opt": sparse(history.opt_outs, 0, np.int64),
         "dispute": member(history.disputes),
@@ -165,17 +181,18 @@ def plan(
         "consent_voice": np.fromiter(map(bool, accounts.consent_voice), dtype=bool, count=n),
         "consent_sms": np.fromiter(map(bool, accounts.consent_sms), dtype=bool, count=n),
         "calls_7d": sparse(history.calls_7d, 0, np.int64),
+        "comms_7d": sparse(history.communications_7d, 0, np.int64),
         "last_conversation": sparse(history.last_conversation_us, NEVER, np.int64),
         "last_voice": sparse(history.last_attempt_us.get("voice", {}), NEVER, np.int64),
         "last_sms": sparse(history.last_attempt_us.get("sms", {}), NEVER, np.int64),
     }
 
-    # ---- per (jurisdiction, zone), once
+    # ---- per (jurisdiction, plausible zones, state), once
     us_profile = profiles.get("US")
     contexts = [
-        # as profile_for(): an unknown jurisdiction gets the US rules
-        zone_context(now, zone, profiles.get(jurisdiction) or us_profile)
-        for jurisdiction, zone in places.names()
+        # as profile_for(): an unknown jurisdiction gets the US rules, then the state's overlay
+        zone_context(now, zones, with_overlay(profiles.get(jurisdiction) or us_profile, state))
+        for jurisdiction, zones, state in places.names()
     ]
     bad_place = np.array([c is None for c in contexts], dtype=bool)
     filler = zone_context(now, "UTC", us_profile)

@@ -1,17 +1,30 @@
 """The calls the gateway placed or answered, in Redis: only those may open a media stream, and a
-call redirected to other TwiML must not be hung up when its media stream ends."""
+call redirected to other TwiML must not be hung up when its media stream ends.
+
+Each call's `<Stream>` URL carries a single-use random token (Twilio signs the URL, token and
+all, so the handshake signature differs per call): it names the one call it was issued for, is
+consumed by the first connection, and a call that already has a stream gets no second one.
+Redis keeps only the token's SHA-256, never the token."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 CALL_TTL_S = 24 * 3600
+# Twilio opens the stream right after fetching the TwiML; a token not used by then is void.
+STREAM_TOKEN_TTL_S = 300
 
 
 @dataclass(frozen=True)
 class KnownCall:
     account_id: str | None
     direction: str
+
+
+def _token_key(token: str) -> str:
+    return "voice:stream-token:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 class CallRegistry:
@@ -39,3 +52,23 @@ class CallRegistry:
             return None
         d = {k.decode(): v.decode() for k, v in data.items()}
         return KnownCall(d.get("account_id") or None, d.get("direction", "outbound"))
+
+    # -- the media stream's ticket -----------------------------------------------------------
+    def issue_stream_token(self, call_sid: str) -> str:
+        """A fresh token for the call's `<Stream>` URL."""
+        token = secrets.token_urlsafe(24)
+        self.redis.set(_token_key(token), call_sid, ex=STREAM_TOKEN_TTL_S)
+        return token
+
+    def consume_stream_token(self, token: str) -> str | None:
+        """The call the token was issued for, once: the read and the delete are one transaction,
+        so two connections racing with the same token cannot both get it."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.get(_token_key(token))
+        pipe.delete(_token_key(token))
+        call_sid, _ = pipe.execute()
+        return call_sid.decode() if call_sid else None
+
+    def open_stream(self, call_sid: str) -> bool:
+        """True for the call's first stream, False for any later one."""
+        return bool(self.redis.hsetnx(f"voice:call:{call_sid}", "streamed", "1"))

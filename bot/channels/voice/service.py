@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.channels.outreach import ContactDenied, gate, record_attempt
+from bot.channels.outreach import carry, record_attempt, reserve
+from bot.channels.rate_limits import conversation_allowed
 from bot.channels.turns import Conversations
 from bot.channels.voice.agent_line import agent_line_open
 from bot.channels.voice.media import VoiceCall
@@ -64,25 +65,33 @@ class VoiceService:
     def url(self, path: str) -> str:
         return self.settings.effective_public_base_url + path
 
-    def stream_url(self) -> str:
-        return _ws_url(self.settings.effective_public_base_url) + "/twilio/media"
+    def stream_url(self, token: str) -> str:
+        """The call's own stream URL: its single-use token in the path (registry.py)."""
+        return _ws_url(self.settings.effective_public_base_url) + f"/twilio/media/{token}"
 
     async def place_call(self, account_id: str, *, actor: str = "api") -> str:
-        decision = await asyncio.to_thread(gate, account_id, "voice", actor)
-        if not decision.allowed:
-            raise ContactDenied(decision)
+        """Gate and hold the attempt, then call (bot/channels/outreach.py); the call is
+        registered as soon as Twilio accepts it, before Twilio asks for its TwiML."""
+        held = await asyncio.to_thread(reserve, self.registry.redis, account_id, "voice", actor)
         phone = await asyncio.to_thread(_phone, account_id)
-        call_sid = await twilio_client.create_call(
-            self.twilio,
-            to=phone,
-            from_=self.settings.twilio_from_number,
-            url=self.url("/twilio/voice"),
-            status_callback=self.url("/twilio/voice/status"),
-            async_amd_status_callback=self.url("/twilio/voice/amd"),
+
+        async def dial() -> str:
+            return await twilio_client.create_call(
+                self.twilio,
+                to=phone,
+                from_=self.settings.twilio_from_number,
+                url=self.url("/twilio/voice"),
+                status_callback=self.url("/twilio/voice/status"),
+                async_amd_status_callback=self.url("/twilio/voice/amd"),
+            )
+
+        return await carry(
+            held,
+            dial,
+            actor="voice",
+            audited={"direction": "outbound"},
+            accepted=lambda sid: self.registry.add(sid, account_id, "outbound"),
         )
-        await asyncio.to_thread(self.registry.add, call_sid, account_id, "outbound")
-        await asyncio.to_thread(_record_call, account_id, call_sid, "outbound")
-        return call_sid
 
     def answer(self, call_sid: str, caller: str, direction: str) -> str:
         """TwiML for the voice webhook: connect the media stream, or (an unknown caller) offer a
@@ -90,13 +99,17 @@ class VoiceService:
         known = self.registry.get(call_sid)
         if known is None and direction.startswith("inbound"):
             account_id = _account_by_phone(caller)
-            if account_id is None:
+            # Unknown, or calling again and again (guessing a code): a person, not the bot.
+            if account_id is None or not conversation_allowed(
+                self.registry.redis, "voice", caller, self.settings.conversations_per_hour
+            ):
                 return self._unknown_caller()
             self.registry.add(call_sid, account_id, "inbound")
             _record_call(account_id, call_sid, "inbound", status="in-progress")
         elif known is None:
             return twiml.say_and_hangup(text("voice.cannot_connect"))
-        return twiml.connect_stream(self.stream_url(), {"call_sid": call_sid})
+        token = self.registry.issue_stream_token(call_sid)
+        return twiml.connect_stream(self.stream_url(token), {"call_sid": call_sid})
 
     def _unknown_caller(self) -> str:
         bank = self.settings.bank_name
@@ -109,6 +122,15 @@ class VoiceService:
             text("voice.unknown_caller", bank=bank, bank_phone=self.settings.bank_phone)
         )
 
+    def _voicemail_agent(self) -> str:
+        """The natural person the limited-content message names (Reg F §1006.2(j)): a setting,
+        never a made-up name in the code."""
+        name = self.settings.voicemail_agent_name
+        if not name:
+            log.warning("VOICEMAIL_AGENT_NAME is not set: the voicemail names the team")
+            return text("voice.team_name")
+        return name
+
     def voicemail(self, call_sid: str) -> str | None:
         """The limited-content message for an answering machine (no word about any debt)."""
         known = self.registry.get(call_sid)
@@ -119,7 +141,7 @@ class VoiceService:
             profile = profile_for(account.jurisdiction)
             # The voicemail's wording is the jurisdiction's (limited content), in the policy.
             message = profile.voicemail.format(
-                agent_name=text("voice.agent_name"),
+                agent_name=self._voicemail_agent(),
                 bank=self.settings.bank_name,
                 first_name=account.customer_name.split()[0],
                 callback_number=self.settings.bank_phone,

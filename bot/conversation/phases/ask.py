@@ -8,6 +8,8 @@ from bot.conversation.core import Run
 from bot.conversation.messages import text
 from bot.conversation.phases import anywhere, declines, forms, instalments, promise
 from bot.conversation.phases.forms import FREE_TEXT
+from bot.conversation.understanding.answers import is_decline
+from bot.conversation.understanding.months import parse_months
 
 # Questions whose yes or no may carry an amount or a date ("no, make it monday").
 VALUE_QUESTIONS = (Awaiting.OFFER, Awaiting.PROMISE_CONFIRM, *promise.PROMISE_QUESTIONS)
@@ -34,8 +36,7 @@ def confirm(run: Run) -> None:
     elif awaiting is Awaiting.PROMISE_CONFIRM:
         promise.record_promise(run)
     elif awaiting is Awaiting.COUNTER_OFFER:
-        run.state["pending"]["date"] = run.state["pending"]["latest"]
-        promise.advance_promise(run)
+        promise.take_latest_date(run)
     elif awaiting is Awaiting.INSTALMENT_OFFER:
         instalments.instalments(run)
     elif awaiting is Awaiting.INSTALMENT_CONFIRM:
@@ -54,8 +55,8 @@ def decline(run: Run) -> None:
     offered again (phases/declines.py)."""
     awaiting = run.awaiting
     heard = promise.hear(run) if awaiting in VALUE_QUESTIONS else None
-    if heard and heard.anything and awaiting is not Awaiting.OFFER:
-        promise.fill_promise(run, heard)
+    if heard and heard.anything and (awaiting is not Awaiting.OFFER or heard.amount is not None):
+        promise.fill_promise(run, heard)  # "no, make it monday"; at the offer, "no, 50 friday"
     elif awaiting in (Awaiting.ANYTHING_ELSE, None):
         anywhere.close(run)
     elif awaiting is Awaiting.OFFER and "promise" not in declines.declined(run):
@@ -69,7 +70,7 @@ def decline(run: Run) -> None:
         run.say(text("common.no_problem"))
         run.ask(Awaiting.PROMISE_DETAILS)
     elif awaiting is Awaiting.COUNTER_OFFER and "instalment" not in declines.declined(run):
-        declines.note_decline(run, "counter_offer")
+        declines.note_decline(run, "promise")  # no date within the policy suits them
         instalments.offer_instalments(run)
     elif awaiting is Awaiting.INSTALMENT_CONFIRM:
         run.state["pending"].pop("plan", None)
@@ -99,6 +100,26 @@ def inform(run: Run) -> None:
         promise.fill_promise(run)
 
 
+def not_understood(run: Run) -> None:
+    """Rasa did not understand, but the answer to the awaited question may still be in it
+    ("2 hundrd on fryday", "six"): the values are read before it counts as a miss."""
+    awaiting = run.awaiting
+    if awaiting in VALUE_QUESTIONS:
+        heard = promise.hear(run)
+        if heard.anything and (
+            awaiting is not Awaiting.PROMISE_CONFIRM or promise.differs_from_pending(run, heard)
+        ):
+            promise.fill_promise(run, heard)  # at the read-back, "no wait, make it tomorrow"
+            return
+    if awaiting is Awaiting.INSTALMENT_MONTHS and parse_months(run.turn.text) is not None:
+        instalments.instalments(run)
+        return
+    if awaiting in declines.OFFERED and is_decline(run.turn.text):
+        decline(run)  # "no, I can't commit to anything"
+        return
+    anywhere.not_understood(run)
+
+
 def wrong_number_late(run: Run) -> None:
     # Once verified, the customer is the right party: a "wrong number" is a slip.
     run.reask()
@@ -119,5 +140,5 @@ HANDLERS = {
     "action_extension": instalments.extension,
     "action_not_available": wrong_number_late,
     "action_wrong_number": wrong_number_late,
-    "action_not_understood": anywhere.not_understood,
+    "action_not_understood": not_understood,
 }

@@ -16,7 +16,7 @@ OFFERED = {
     Awaiting.PROMISE_DETAILS: "promise",
     Awaiting.PROMISE_AMOUNT: "promise",
     Awaiting.PROMISE_DATE: "promise",
-    Awaiting.COUNTER_OFFER: "counter_offer",
+    Awaiting.COUNTER_OFFER: "promise",  # no date within the policy suits them
     Awaiting.INSTALMENT_OFFER: "instalment",
     Awaiting.INSTALMENT_MONTHS: "instalment",
 }

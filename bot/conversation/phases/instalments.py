@@ -8,7 +8,7 @@ from datetime import date
 
 from bot.conversation import wording as say
 from bot.conversation.awaiting import Awaiting
-from bot.conversation.core import Run
+from bot.conversation.core import ASK_AT_MOST, Run
 from bot.conversation.messages import text
 from bot.conversation.plans import allowed_months, instalment_plan
 from bot.conversation.understanding.formatting import format_date
@@ -31,7 +31,8 @@ def instalments(run: Run) -> None:
         return
     months = parse_months(run.entity_or_text("months"))
     if months is None or months not in options:
-        if months is not None:
+        if months is not None and run.times_asked(Awaiting.INSTALMENT_MONTHS) < ASK_AT_MOST:
+            # Not on the third asking: that one lists the choices itself.
             run.say(text("instalment.months_available", options=say.either(options)))
         run.ask(Awaiting.INSTALMENT_MONTHS)
         return

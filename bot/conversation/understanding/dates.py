@@ -24,6 +24,7 @@ from bot.conversation.understanding.words import (
     MONTH,
     NUMBER_PHRASE,
     WEEKDAY,
+    WEEKDAY_NAME,
     WEEKDAYS,
     clean,
     day_number,
@@ -155,6 +156,8 @@ _DATE_RULES = [
             r"\b(?:(?:the\s+)?(?:beginning|start)\s+of|early)\s+next\s+month\b",
             lambda m, t: date(*_add_months(t, 1), 1),
         ),
+        # "the rest next month": read as "in a month", and read back to be corrected.
+        (r"\bnext\s+month\b", lambda m, t: _clamped(*_add_months(t, 1), t.day)),
         (r"\b(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|next\s+)?week\b", _end_of_week),
         (
             r"\b(?:the\s+)?(?:middle\s+of\s+(?:the\s+)?month|mid[\s-]?month)\b",
@@ -219,9 +222,20 @@ def find_date(text: str, today: date) -> date | None:
     return reading.value if reading else None
 
 
+# "not today, maybe friday": a day the customer rules out is not the date they name.
+_RULED_OUT = re.compile(
+    rf"\b(?:not|can'?t|cannot)\s+(?:do\s+|pay\s+)?(?:on\s+|by\s+|this\s+|next\s+)?"
+    rf"(?:today|tonight|tomorrow|{WEEKDAY_NAME})\b"
+)
+
+
+def _spoken(text: str) -> str:
+    return _RULED_OUT.sub(" ", correct_spelling(clean(text)))
+
+
 def read_pay_date(text: str, *, today: date) -> DateReading | None:
     """Like `parse_pay_date`, but a named date before today is kept as `past`."""
-    return read_date(correct_spelling(clean(text)), today)
+    return read_date(_spoken(text), today)
 
 
 def parse_pay_date(text: str, *, today: date) -> date | None:
@@ -233,4 +247,4 @@ def parse_pay_date(text: str, *, today: date) -> date | None:
     next month, clamped to the month's length. US numeric order (12/05 is December 5). If the text
     names several dates the first one wins. Dates before today and texts without a date -> None.
     """
-    return find_date(correct_spelling(clean(text)), today)
+    return find_date(_spoken(text), today)

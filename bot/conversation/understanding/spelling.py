@@ -26,7 +26,7 @@ _ORDINALS = (
 _MONEY = "dollars dollar bucks cents grand yuan euros pounds".split()
 _CONVERSATION = (
     "minimum balance payment payments instalment instalments installment installments"
-    " amount tomorrow today weekend months weeks"
+    " amount tomorrow today weekend months weeks remainder"
 ).split()
 # On a tie, the earlier group wins ("ninty" is ninety, not ninth).
 _GROUPS = (_NUMBERS + _MONEY + _CONVERSATION, MONTHS + WEEKDAYS, _ORDINALS)
@@ -38,7 +38,7 @@ _KEEP = frozenset(
     "there these those where other seven sever never forth month mouth eight weight might night"
     " right light sight fight tight dirty thirst thirsty thirds minim minus maximum balanced"
     " payday paying weekly weekday monthly twenties thousands hundreds millions seconds mayday"
-    " marched doable todays collars".split()
+    " marched doable todays collars reminder reminders reminded remained".split()
 )
 _WORD = re.compile(r"[a-z]{5,}")
 

@@ -20,3 +20,13 @@ def active_agent(session: Session, username: str) -> Agent | None:
 
 def active_agents(session: Session) -> list[Agent]:
     return session.query(Agent).filter(Agent.active.is_(True)).order_by(Agent.username).all()
+
+
+def deactivate(session: Session, username: str) -> bool:
+    """True if an active agent was deactivated."""
+    updated = (
+        session.query(Agent)
+        .filter(Agent.username == username, Agent.active.is_(True))
+        .update({"active": False}, synchronize_session=False)
+    )
+    return updated == 1

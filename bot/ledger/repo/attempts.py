@@ -1,4 +1,9 @@
-"""Contact attempts: every call and text placed or answered, found by the provider's SID."""
+"""Contact attempts: every call and text placed or answered, found by the provider's SID.
+
+An outbound contact is held as a `pending` attempt (no SID yet) in the transaction of the gate's
+decision, before the carrier is called: the caps count it from that moment, so a second request
+deciding meanwhile sees it, and a crash after the carrier accepted still leaves it counted. It
+is then completed with the carrier's SID, or marked `failed` if the carrier refused."""
 
 from __future__ import annotations
 
@@ -39,6 +44,67 @@ def record_attempt(
         account_id=account_id,
         actor=actor,
         data={"channel": channel, "sid": sid, **audited},
+    )
+
+
+PENDING = "pending"
+
+
+def hold(
+    session: Session,
+    *,
+    account_id: str,
+    channel: str,
+    conversation_id: str | None = None,
+) -> str:
+    """A pending outbound attempt; its id. (The gate's decision is audited by the gate.)"""
+    attempt = ContactAttempt(
+        account_id=account_id,
+        conversation_id=conversation_id,
+        channel=channel,
+        direction="outbound",
+        status=PENDING,
+    )
+    session.add(attempt)
+    session.flush()
+    return attempt.id
+
+
+def complete(
+    session: Session,
+    attempt_id: str,
+    sid: str,
+    *,
+    actor: str,
+    audited: dict,
+    status: str = "queued",
+    conversation_id: str | None = None,
+) -> None:
+    """The carrier accepted a held attempt: its SID, status and audit entry (as
+    `record_attempt` writes them)."""
+    attempt = session.get(ContactAttempt, attempt_id)
+    attempt.provider_sid, attempt.status = sid, status
+    if conversation_id:
+        attempt.conversation_id = conversation_id
+    audit.append(
+        session,
+        kind="contact_attempt",
+        account_id=attempt.account_id,
+        actor=actor,
+        data={"channel": attempt.channel, "sid": sid, **audited},
+    )
+
+
+def fail(session: Session, attempt_id: str, *, actor: str) -> None:
+    """The carrier refused a held attempt: nothing reached the customer."""
+    attempt = session.get(ContactAttempt, attempt_id)
+    attempt.status, attempt.disposition, attempt.ended_at = "failed", "carrier_refused", utcnow()
+    audit.append(
+        session,
+        kind="contact_attempt",
+        account_id=attempt.account_id,
+        actor=actor,
+        data={"channel": attempt.channel, "status": "failed"},
     )
 
 

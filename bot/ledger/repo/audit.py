@@ -101,3 +101,17 @@ def set_anchor(session: Session, *, seq: int, digest: str, at: datetime) -> None
     else:
         anchor.seq, anchor.hash, anchor.purged_at = seq, digest, at
     session.flush()
+
+
+def entry_at(session: Session, seq: int) -> Row | None:
+    """(seq, hash) of the entry with this seq."""
+    table = AuditEntry.__table__
+    return session.execute(select(table.c.seq, table.c.hash).where(table.c.seq == seq)).first()
+
+
+def entry_with_hash(session: Session, digest: str) -> Row | None:
+    """(seq, hash) of the entry with this hash (an operator's check, not a hot path)."""
+    table = AuditEntry.__table__
+    return session.execute(
+        select(table.c.seq, table.c.hash).where(table.c.hash == digest).limit(1)
+    ).first()

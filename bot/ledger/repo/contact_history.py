@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.ledger import models as m
 
@@ -34,12 +34,18 @@ PORTFOLIO_COLUMNS = (
 
 
 def opted_out(session: Session, account_id: str, channel: str) -> bool:
-    """An opt-out still in force for this channel, or for every channel."""
-    o = m.OptOut
+    """An opt-out still in force for this channel, or for every channel, recorded on this
+    account or on any account at the same phone number: consent belongs to the number's
+    subscriber, so a STOP from a number stops every account reached there (TCPA 47 CFR
+    64.1200(a)(10)). The opt-out row holds no number (no migration): accounts are joined on
+    phone, so the number is the account's current one."""
+    o, mine, holder = m.OptOut, aliased(m.Account), aliased(m.Account)
     return (
         session.query(o.id)
+        .join(holder, holder.account_id == o.account_id)
+        .join(mine, mine.phone == holder.phone)
         .filter(
-            o.account_id == account_id,
+            mine.account_id == account_id,
             o.revoked_at.is_(None),
             or_(o.channel == "all", o.channel == channel),
         )
@@ -79,12 +85,33 @@ def calls_since(session: Session, account_id: str, since: datetime) -> int:
     )
 
 
+def _right_party(c):
+    """A conversation with the right party: verified, or the person confirmed being the customer
+    (the engine's state left the identity phase: bot/conversation/phases/identity.py). Reg F
+    §1006.14(b)(2)(i)(B) counts any telephone conversation with the consumer, not only a verified
+    one. The state is JSON written with sort_keys (bot/ledger/repo/dialogue.py)."""
+    return or_(
+        c.verified.is_(True),
+        and_(c.dialogue_state.is_not(None), ~c.dialogue_state.like('%"phase": "identity"%')),
+    )
+
+
 def last_conversation_at(session: Session, account_id: str) -> datetime | None:
-    """The last phone conversation with the verified customer."""
+    """The last phone conversation with the right party (`_right_party`)."""
     c = m.Conversation
     return (
         session.query(func.max(c.started_at))
-        .filter(c.account_id == account_id, c.channel == "voice", c.verified.is_(True))
+        .filter(c.account_id == account_id, c.channel == "voice", _right_party(c))
+        .scalar()
+    )
+
+
+def communications_since(session: Session, account_id: str, since: datetime) -> int:
+    """Outbound calls and texts to the account after `since` (a state overlay's cap)."""
+    ca = m.ContactAttempt
+    return (
+        session.query(func.count(ca.id))
+        .filter(ca.account_id == account_id, ca.direction == "outbound", ca.started_at > since)
         .scalar()
     )
 
@@ -117,10 +144,13 @@ def portfolio_rows(session: Session) -> list[tuple]:
 
 
 def open_opt_outs(session: Session, channels: Iterable[str]) -> list[tuple[str, str]]:
-    """(account_id, channel) of the opt-outs in force, channel one of `channels`."""
-    o = m.OptOut
+    """(account_id, channel) of the opt-outs in force, channel one of `channels`, for every
+    account at the number of the account it was recorded on (as `opted_out`)."""
+    o, holder, reached = m.OptOut, aliased(m.Account), aliased(m.Account)
     return session.execute(
-        select(o.account_id, o.channel)
+        select(reached.account_id, o.channel)
+        .join(holder, holder.account_id == o.account_id)
+        .join(reached, reached.phone == holder.phone)
         .where(o.revoked_at.is_(None), o.channel.in_(tuple(channels)))
         .distinct()
     ).all()
@@ -155,13 +185,25 @@ def calls_by_account_since(session: Session, since: datetime) -> dict[str, int]:
 
 
 def last_conversations(session: Session) -> list[tuple[str, datetime | None]]:
-    """(account_id, last verified phone conversation) per account that had one."""
+    """(account_id, last phone conversation with the right party) per account that had one."""
     c = m.Conversation
     return session.execute(
         select(c.account_id, func.max(c.started_at))
-        .where(c.channel == "voice", c.verified.is_(True))
+        .where(c.channel == "voice", _right_party(c))
         .group_by(c.account_id)
     ).all()
+
+
+def communications_by_account_since(session: Session, since: datetime) -> dict[str, int]:
+    """Outbound calls and texts per account after `since` (`communications_since`, in bulk)."""
+    ca = m.ContactAttempt
+    return dict(
+        session.execute(
+            select(ca.account_id, func.count())
+            .where(ca.direction == "outbound", ca.started_at > since)
+            .group_by(ca.account_id)
+        ).all()
+    )
 
 
 def attempts_to_numbers_since(

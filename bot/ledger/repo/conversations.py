@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from bot.ledger.models import Account, Conversation, Turn, utcnow
@@ -53,6 +54,13 @@ def for_account(session: Session, account_id: str) -> list[Conversation]:
         .order_by(Conversation.started_at)
         .all()
     )
+
+
+def last_activity(session: Session, conversation_id: str):
+    """When the conversation last had a turn (its start if none): what an idle time counts from."""
+    last = session.query(func.max(Turn.at)).filter(Turn.conversation_id == conversation_id)
+    started = session.query(Conversation.started_at).filter(Conversation.id == conversation_id)
+    return last.scalar() or started.scalar()
 
 
 def add_turn(session: Session, conversation_id: str, speaker: str, text: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import Session
 
 from bot.ledger.models import Account, Escalation, utcnow
@@ -23,20 +23,45 @@ def add(session: Session, row: Escalation) -> Escalation:
 
 
 def mark_claimed(
-    session: Session, escalation_id: str, agent: str, *, from_status: tuple[str, ...]
+    session: Session,
+    escalation_id: str,
+    agent: str,
+    *,
+    from_status: tuple[str, ...],
+    stream_id: str | None = None,
 ) -> bool:
     """Claim the row only if it is still in one of `from_status`: of two agents clicking at
-    once, exactly one gets it."""
+    once, exactly one gets it. `stream_id`: the stream entry it was claimed through."""
+    values = {"status": "claimed", "claimed_by": agent, "claimed_at": utcnow()}
+    if stream_id:
+        values["stream_id"] = stream_id
     updated = (
         session.query(Escalation)
         .filter(Escalation.id == escalation_id, Escalation.status.in_(from_status))
-        .update(
-            {"status": "claimed", "claimed_by": agent, "claimed_at": utcnow()},
-            synchronize_session=False,
-        )
+        .update(values, synchronize_session=False)
     )
     session.expire_all()
     return updated == 1
+
+
+def set_stream_id(session: Session, escalation_id: str, stream_id: str) -> None:
+    """Record the row's stream entry, unless a consumer already recorded the one it read."""
+    session.query(Escalation).filter(
+        Escalation.id == escalation_id, Escalation.stream_id.is_(None)
+    ).update({"stream_id": stream_id}, synchronize_session=False)
+
+
+def open_unstreamed(session: Session, cutoff: datetime) -> list[Escalation]:
+    """Open escalations created before `cutoff` that have no stream entry yet."""
+    return (
+        session.query(Escalation)
+        .filter(
+            Escalation.status == "open",
+            Escalation.stream_id.is_(None),
+            Escalation.created_at < cutoff,
+        )
+        .all()
+    )
 
 
 def claimed_before(session: Session, cutoff: datetime) -> list[Escalation]:
@@ -59,12 +84,21 @@ def by_status(session: Session, status: str) -> list[Escalation]:
     )
 
 
-def waiting_with_accounts(session: Session) -> list[tuple[Escalation, Account]]:
-    """Open and claimed escalations with their accounts, most urgent first, then oldest."""
+def waiting_with_accounts(
+    session: Session, *, claimed_by: str | None = None
+) -> list[tuple[Escalation, Account]]:
+    """Open and claimed escalations with their accounts, most urgent first, then oldest.
+    `claimed_by`: of the claimed ones, only this agent's."""
+    waiting = Escalation.status.in_(("open", "claimed"))
+    if claimed_by is not None:
+        waiting = or_(
+            Escalation.status == "open",
+            and_(Escalation.status == "claimed", Escalation.claimed_by == claimed_by),
+        )
     return (
         session.query(Escalation, Account)
         .join(Account, Account.account_id == Escalation.account_id)
-        .filter(Escalation.status.in_(("open", "claimed")))
+        .filter(waiting)
         .order_by(Escalation.priority, Escalation.created_at)
         .limit(LIST_LIMIT)
         .all()

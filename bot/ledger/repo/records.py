@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.ledger import models as m
 from bot.ledger.models import utcnow
@@ -47,13 +47,27 @@ def opt_out(session: Session, *, channel: str, source_text: str, **common) -> No
 
 
 def revoke_opt_outs(session: Session, account_id: str, channel: str) -> None:
-    """The customer opted back in (START): their active opt-outs on the channel end now."""
+    """The customer opted back in (START): the active opt-outs on the channel end now, those of
+    every account at the account's number (opt-outs are held per number as well)."""
+    phone = select(m.Account.phone).where(m.Account.account_id == account_id).scalar_subquery()
+    at_number = select(m.Account.account_id).where(m.Account.phone == phone)
     for row in session.query(m.OptOut).filter(
-        m.OptOut.account_id == account_id,
+        m.OptOut.account_id.in_(at_number),
         m.OptOut.channel == channel,
         m.OptOut.revoked_at.is_(None),
     ):
         row.revoked_at = utcnow()
+
+
+def latest_opt_out(session: Session, account_id: str, since: datetime):
+    """The account's most recent opt-out row recorded after `since`, revoked or not, or None
+    (bot.compliance.opt_outs reads it to know whether a "which others?" question is pending)."""
+    return (
+        session.query(m.OptOut)
+        .filter(m.OptOut.account_id == account_id, m.OptOut.created_at > since)
+        .order_by(m.OptOut.created_at.desc(), m.OptOut.id.desc())
+        .first()
+    )
 
 
 def wrong_number_flag(session: Session, *, phone: str, **common) -> None:
@@ -71,11 +85,15 @@ def for_conversation(session: Session, model, conversation_id: str) -> list:
 
 
 def opt_out_channels_in_force(session: Session, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """(account id, channel) of each opt-out not revoked, for these accounts in one query."""
+    """(account id, channel) of each opt-out not revoked, for these accounts in one query,
+    an opt-out recorded at an account's phone number counting for it (as the gate's)."""
+    o, holder, reached = m.OptOut, aliased(m.Account), aliased(m.Account)
     return iter(
         session.execute(
-            select(m.OptOut.account_id, m.OptOut.channel).where(
-                m.OptOut.account_id.in_(ids), m.OptOut.revoked_at.is_(None)
-            )
+            select(reached.account_id, o.channel)
+            .join(holder, holder.account_id == o.account_id)
+            .join(reached, reached.phone == holder.phone)
+            .where(reached.account_id.in_(tuple(ids)), o.revoked_at.is_(None))
+            .distinct()
         )
     )
