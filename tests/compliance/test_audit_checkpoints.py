@@ -16,7 +16,7 @@ from bot.cli import analytics as cli
 from bot.compliance import audit, checkpoints
 from bot.ledger.db import migrate, session_scope
 from bot.settings import Settings, get_settings
-from tests.analytics.test_audit import sql, verdict, write
+from tests.compliance.test_audit import sql, verdict, write
 
 
 @pytest.fixture
