@@ -94,7 +94,8 @@ def test_verification_turn_listens_for_digits_and_free_speech(running, tmp_path)
     """The verification turn runs the digits grammar with free recognition beside it: a word
     that is not four digits ends the turn only after the full silence, the call goes on, and
     the keypad still verifies. (espeak-ng's Korean digits are too clipped for the small Korean
-    model to recognise reliably, so spoken digits are covered by tests/channels/test_voice_menu.py.)"""
+    model to recognise reliably, so spoken digits are covered by
+    tests/channels/test_voice_menu.py.)"""
     account = add_account(running, tmp_path, verification_last4="4321")
     turns_before = len(voice_turns(running))
     steps = [
