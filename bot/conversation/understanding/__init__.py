@@ -10,7 +10,8 @@ always Decimal, never float, so cents are exact. Spelled-out numbers ("two hundr
 "two fifty") are read by words.spoken_number; misspelled words are put right first (spelling).
 
 One module per kind of value: amounts, dates (payment dates), times (callback times), months
-(plan length), digits and dob (verification answers); formatting writes money and dates back;
+(plan length), digits and dob (verification answers), parts (a promise in two parts:
+"100 friday and the rest next month"); formatting writes money and dates back;
 words holds the vocabulary they share; spelling corrects misspelled words of that
 vocabulary; answers hears a no that Rasa could not place.
 """
