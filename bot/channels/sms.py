@@ -166,16 +166,20 @@ def _find(phone: str) -> tuple[str | None, str | None]:
 def _honour(queue, account_id: str, conversation_id: str | None, found, body: str) -> None:
     """Record the opt-out on the account (the gate reads it for every account at the number)."""
     with session_scope() as session:
-        opt_outs.honour(
-            session,
-            queue,
-            account_id=account_id,
-            conversation_id=conversation_id,
-            came_on="sms",
-            found=found,
-            text=body,
-            actor="sms",
-        )
+        _record_opt_out(session, queue, account_id, conversation_id, found, body)
+
+
+def _record_opt_out(session, queue, account_id, conversation_id, found, body: str) -> None:
+    opt_outs.honour(
+        session,
+        queue,
+        account_id=account_id,
+        conversation_id=conversation_id,
+        came_on="sms",
+        found=found,
+        text=body,
+        actor="sms",
+    )
 
 
 def _answer_the_question(queue, account_id, conversation_id, body) -> str | None:
@@ -187,16 +191,7 @@ def _answer_the_question(queue, account_id, conversation_id, body) -> str | None
     with session_scope() as session:
         if not opt_outs.pending_question(session, account_id):
             return None
-        opt_outs.honour(
-            session,
-            queue,
-            account_id=account_id,
-            conversation_id=conversation_id,
-            came_on="sms",
-            found=Revocation(named),
-            text=body,
-            actor="sms",
-        )
+        _record_opt_out(session, queue, account_id, conversation_id, Revocation(named), body)
     return named
 
 

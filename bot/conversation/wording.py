@@ -92,29 +92,8 @@ def prompt(awaiting: Awaiting | None, state: dict, account: AccountFacts, policy
         return text("prompt.promise_amount")
     if awaiting is Awaiting.PROMISE_DATE:
         return text("prompt.promise_date", amount=money(account, pending["amount"]))
-    if awaiting is Awaiting.PROMISE_CONFIRM and pending.get("second"):
-        second = pending["second"]
-        return text(
-            "prompt.promise_confirm_in_two_parts",
-            amount=money(account, pending["amount"]),
-            date=format_date(_date(pending["date"])),
-            rest_amount=money(account, second["amount"]),
-            rest_date=format_date(_date(second["date"])),
-        )
-    if awaiting is Awaiting.PROMISE_CONFIRM:
-        return text(
-            "prompt.promise_confirm",
-            amount=money(account, pending["amount"]),
-            date=format_date(_date(pending["date"])),
-        )
-    if awaiting is Awaiting.COUNTER_OFFER and rest_awaits_a_date(pending):
-        return text(
-            "prompt.counter_offer_rest",
-            amount=money(account, pending["second"]["amount"]),
-            date=format_date(_date(pending["latest"])),
-        )
-    if awaiting is Awaiting.COUNTER_OFFER:
-        return text("prompt.counter_offer", date=format_date(_date(pending["latest"])))
+    if awaiting in (Awaiting.PROMISE_CONFIRM, Awaiting.COUNTER_OFFER):
+        return _promise_question(awaiting, pending, account, again=False)
     if awaiting is Awaiting.INSTALMENT_OFFER:
         return text("prompt.instalment_offer", months=list_of(months))
     if awaiting is Awaiting.INSTALMENT_MONTHS:
@@ -158,29 +137,8 @@ def reprompt(awaiting: Awaiting, state: dict, account: AccountFacts, policy: Pol
             days=policy.promise_max_days_ahead,
             amount=money(account, pending["amount"]),
         )
-    if awaiting is Awaiting.PROMISE_CONFIRM and pending.get("second"):
-        second = pending["second"]
-        return text(
-            "reprompt.promise_confirm_in_two_parts",
-            amount=money(account, pending["amount"]),
-            date=format_date(_date(pending["date"])),
-            rest_amount=money(account, second["amount"]),
-            rest_date=format_date(_date(second["date"])),
-        )
-    if awaiting is Awaiting.PROMISE_CONFIRM:
-        return text(
-            "reprompt.promise_confirm",
-            amount=money(account, pending["amount"]),
-            date=format_date(_date(pending["date"])),
-        )
-    if awaiting is Awaiting.COUNTER_OFFER and rest_awaits_a_date(pending):
-        return text(
-            "reprompt.counter_offer_rest",
-            amount=money(account, pending["second"]["amount"]),
-            date=format_date(_date(pending["latest"])),
-        )
-    if awaiting is Awaiting.COUNTER_OFFER:
-        return text("reprompt.counter_offer", date=format_date(_date(pending["latest"])))
+    if awaiting in (Awaiting.PROMISE_CONFIRM, Awaiting.COUNTER_OFFER):
+        return _promise_question(awaiting, pending, account, again=True)
     if awaiting is Awaiting.INSTALMENT_OFFER:
         return text("reprompt.instalment_offer", months=list_of(months))
     if awaiting is Awaiting.INSTALMENT_MONTHS:
@@ -190,6 +148,40 @@ def reprompt(awaiting: Awaiting, state: dict, account: AccountFacts, policy: Pol
     if awaiting is Awaiting.ANYTHING_ELSE:
         return text("reprompt.anything_else")
     return prompt(awaiting, state, account, policy)
+
+
+def _promise_question(
+    awaiting: Awaiting, pending: dict, account: AccountFacts, *, again: bool
+) -> str:
+    """The read-back of a pending promise (one part or two) or the counter-offer of a later
+    date; `again` words it another way (the third time it is asked)."""
+    if awaiting is Awaiting.PROMISE_CONFIRM and pending.get("second"):
+        second = pending["second"]
+        return text(
+            "reprompt.promise_confirm_in_two_parts"
+            if again
+            else "prompt.promise_confirm_in_two_parts",
+            amount=money(account, pending["amount"]),
+            date=format_date(_date(pending["date"])),
+            rest_amount=money(account, second["amount"]),
+            rest_date=format_date(_date(second["date"])),
+        )
+    if awaiting is Awaiting.PROMISE_CONFIRM:
+        return text(
+            "reprompt.promise_confirm" if again else "prompt.promise_confirm",
+            amount=money(account, pending["amount"]),
+            date=format_date(_date(pending["date"])),
+        )
+    if rest_awaits_a_date(pending):
+        return text(
+            "reprompt.counter_offer_rest" if again else "prompt.counter_offer_rest",
+            amount=money(account, pending["second"]["amount"]),
+            date=format_date(_date(pending["latest"])),
+        )
+    return text(
+        "reprompt.counter_offer" if again else "prompt.counter_offer",
+        date=format_date(_date(pending["latest"])),
+    )
 
 
 def plan_readback(account: AccountFacts, plan: dict) -> str:

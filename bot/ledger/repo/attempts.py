@@ -38,13 +38,7 @@ def record_attempt(
         )
     )
     session.flush()
-    audit.append(
-        session,
-        kind="contact_attempt",
-        account_id=account_id,
-        actor=actor,
-        data={"channel": channel, "sid": sid, **audited},
-    )
+    _audit_contact(session, account_id, channel, sid, actor=actor, audited=audited)
 
 
 PENDING = "pending"
@@ -86,13 +80,7 @@ def complete(
     attempt.provider_sid, attempt.status = sid, status
     if conversation_id:
         attempt.conversation_id = conversation_id
-    audit.append(
-        session,
-        kind="contact_attempt",
-        account_id=attempt.account_id,
-        actor=actor,
-        data={"channel": attempt.channel, "sid": sid, **audited},
-    )
+    _audit_contact(session, attempt.account_id, attempt.channel, sid, actor=actor, audited=audited)
 
 
 def fail(session: Session, attempt_id: str, *, actor: str) -> None:
@@ -142,3 +130,16 @@ def set_disposition(session: Session, sid: str, disposition: str) -> None:
     attempt = attempt_by_sid(session, sid)
     if attempt:
         attempt.disposition = disposition
+
+
+def _audit_contact(
+    session: Session, account_id: str, channel: str, sid: str, *, actor: str, audited: dict
+) -> None:
+    """The audit entry of a contact the carrier has (one shape for recorded and held ones)."""
+    audit.append(
+        session,
+        kind="contact_attempt",
+        account_id=account_id,
+        actor=actor,
+        data={"channel": channel, "sid": sid, **audited},
+    )
