@@ -157,13 +157,20 @@ class EscalationQueue:
         reclaimed = self.reclaim_stale(session, consumer, count=1)
         if reclaimed:
             return reclaimed[0]
-        reply = self.redis.xreadgroup(GROUP, consumer, {self.stream: ">"}, count=1, block=block_ms)
-        for _stream, entries in reply or []:
+        # An entry whose case was already claimed by name (a click in the console) or resolved
+        # is dropped by _take; read on until an open case or the end of the stream, so such
+        # entries never make a queue with open cases look empty.
+        while True:
+            reply = self.redis.xreadgroup(
+                GROUP, consumer, {self.stream: ">"}, count=1, block=block_ms
+            )
+            entries = [entry for _stream, found in reply or [] for entry in found]
+            if not entries:
+                return None
             for stream_id, fields in entries:
                 claim = self._take(session, consumer, _text(stream_id), fields)
                 if claim:
                     return claim
-        return None
 
     def claim(self, session: Session, escalation_id: str, consumer: str) -> Claim:
         """Claim one named escalation (an agent's click); exactly one of two concurrent callers

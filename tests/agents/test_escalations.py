@@ -215,3 +215,17 @@ def test_release_and_idle_claims_return_to_the_queue(queue, ledger):
     with session_scope(ledger) as session:
         assert session.get(Escalation, escalation_id).status == "open"
         assert queue.claim_next(session, "carol").escalation_id == escalation_id
+
+
+def test_claim_next_reads_past_cases_already_claimed_by_name(queue, ledger):
+    """Cases clicked in the console before the stream handed them out sit ahead in the stream;
+    the next open case behind them is still handed out (the queue never looks empty)."""
+    clicked = [enqueue(queue, ledger) for _ in range(3)]
+    waiting = enqueue(queue, ledger)
+    with session_scope(ledger) as session:
+        for escalation_id in clicked:
+            queue.claim(session, escalation_id, "alice")
+    with session_scope(ledger) as session:
+        assert queue.claim_next(session, "bob").escalation_id == waiting
+    with session_scope(ledger) as session:
+        assert queue.claim_next(session, "bob") is None

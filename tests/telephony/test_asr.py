@@ -53,8 +53,11 @@ def test_partial_results_appear_while_feeding(vosk_model, korean) -> None:
     assert partials[0] is None  # leading silence: nothing yet
     first = next(i for i, p in enumerate(partials) if p)
     assert first < len(chunks) - len(PAUSE) // 160  # heard before the trailing pause
-    assert partials[first].startswith("금요일")
-    # Partials are hypotheses (this one briefly reads "금요일 금요일"); the final is the answer.
+    # Partials are hypotheses from the grammar: which word comes first varies between runs in
+    # one process on the same audio and model (measured: identical chunks, first partial "네"
+    # after some other test files, "금요일" alone), so the test asks for
+    # a grammar word before the pause; the final is the answer.
+    assert partials[first].split()[0] in WORDS
     assert recognizer.final() == "금요일"
 
 
