@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.gateway import api
-
 agents_app = typer.Typer(help="Console agents and supervisors.", no_args_is_help=True)
 
 
@@ -62,11 +60,31 @@ def deactivate_agent(username: str) -> None:
 
 @agents_app.command("claim")
 def claim_next(username: str) -> None:
-    """Claim the next waiting escalation for an agent (the oldest of the highest priority)."""
-    body = api("POST", "/api/escalations/claim-next", {"agent": username})
+    """Claim the next waiting escalation for an agent (the oldest of the highest priority).
+
+    Claimed in the agent's own name through the queue, as the console does: the API records its
+    token holder ("api") as the claimer, whatever name a body gives."""
+    from bot.agents.escalations import EscalationQueue
+    from bot.infra.redis_client import default_redis
+    from bot.ledger.db import migrate, session_scope
+    from bot.ledger.repo import agents as agent_rows
+    from bot.settings import get_settings
+
+    migrate()
+    with session_scope() as session:
+        if agent_rows.active_agent(session, username) is None:
+            typer.echo(
+                f"no active agent {username!r}: add one with `reminderbot agents add`", err=True
+            )
+            raise typer.Exit(1)
+        queue = EscalationQueue(default_redis(), get_settings().escalation_stream)
+        claim = queue.claim_next(session, username)
+    if claim is None:
+        typer.echo("refused (404): the queue is empty", err=True)
+        raise typer.Exit(1)
     typer.echo(
-        f"{username} claimed escalation {body['id']}: {body['reason']} "
-        f"for account {body['account_id']}"
+        f"{username} claimed escalation {claim.escalation_id}: {claim.reason} "
+        f"for account {claim.account_id}"
     )
 
 

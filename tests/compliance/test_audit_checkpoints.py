@@ -150,3 +150,11 @@ def test_the_cli_catches_a_truncated_chain_against_checkpoint_and_expected_head(
     assert expected.exit_code == 1 and f"no entry has hash {head}" in expected.output
     assert run(app, "audit", "checkpoint").exit_code == 1  # never signs the cut chain
     assert run(app, "audit", "purge", "--before", "2100-01-01").exit_code == 1  # keeps evidence
+
+
+def test_a_checkpoint_of_the_empty_chain_asserts_no_entry(ledger_url):
+    migrate(ledger_url)
+    with session_scope(ledger_url) as session:
+        checkpoints.check(session, seq=0, head_hash="0" * 64)  # nothing written yet: fine
+        with pytest.raises(checkpoints.ChainCut):
+            checkpoints.check(session, seq=1, head_hash="0" * 64)
