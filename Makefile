@@ -70,7 +70,17 @@ $(FUZZ)/.installed: $(BIN)/python
 	$(FUZZ)/bin/pip install -q "$(SCHEMATHESIS)"
 	touch $@
 
-test: system-test install-dev lint train $(FUZZ)/.installed
+# The deployment files' offline check (tests/infra/test_deploy_manifests.py) runs
+# kubernetes-validate from its own venv: it needs a newer jsonschema than Rasa's pin.
+K8S := .venv-k8s
+KUBERNETES_VALIDATE := kubernetes-validate==1.37.0
+$(K8S)/.installed: $(BIN)/python
+	$(PYTHON) -m venv $(K8S)
+	$(K8S)/bin/pip install -q --upgrade "pip<25"
+	$(K8S)/bin/pip install -q "$(KUBERNETES_VALIDATE)"
+	touch $@
+
+test: system-test install-dev lint train $(FUZZ)/.installed $(K8S)/.installed
 	$(BIN)/rasa data validate --domain bot/domain --data nlu_data dialogues --fail-on-warnings
 	$(BIN)/rasa test core --model models/reminder-bot.tar.gz \
 	  --stories tests/test_stories.yml --fail-on-prediction-errors --out var/rasa-test-results
@@ -84,4 +94,4 @@ bench: install-dev train
 	$(BIN)/python -m bench.nlu_quality
 
 clean:
-	rm -rf var models results $(FUZZ)
+	rm -rf var models results $(FUZZ) $(K8S)

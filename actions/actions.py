@@ -33,6 +33,7 @@ def _dispatch(dispatcher: CollectingDispatcher, outcome: engine.Outcome) -> list
                 # Voice uses these to choose a recognition grammar and keypad options.
                 "awaiting": outcome.state.get("awaiting"),
                 "misunderstood": outcome.state.get("misunderstood", 0),
+                "lang": outcome.state.get("lang"),  # the voice speaks it
                 "escalations": [
                     e.data["reason"] for e in outcome.effects if e.kind == "escalation"
                 ],

@@ -3,6 +3,7 @@ the same model served by a bare `rasa run` (REST channel, in-memory tracker, sam
 in the same run. Prints messages/s, p50 and p95 for both and the ratio.
 
     .venv/bin/python -m bench.chat_throughput --concurrency 8 --conversations 48
+    .venv/bin/python -m bench.chat_throughput --replicas 2  # + N=2 behind HAProxy
 """
 
 from __future__ import annotations
@@ -112,10 +113,47 @@ def wait_http(url: str, timeout: float = 300) -> None:
     raise TimeoutError(url)
 
 
+def bench_replicas(args, conversations: int, concurrency: int) -> dict:
+    """The replica profile (bot/infra/replicas.py): N of each process behind HAProxy, on the
+    PostgreSQL and Redis servers it needs; started after the single stack has stopped."""
+    from bot.infra.launcher import free_port as free_ports
+
+    span = args.replicas + 1
+    settings = Settings(
+        var_dir=Path(tempfile.mkdtemp(prefix="bench-replicas-")),
+        replicas=args.replicas,
+        redis_url=args.redis_url,
+        database_url=args.database_url,
+        escalation_stream=f"bench-escalations-{time.time_ns()}",
+        rasa_port=free_ports(span),
+        actions_port=free_ports(span),
+        gateway_port=free_ports(span),
+        api_token=TOKEN,
+    )
+    stack = Stack(settings, TOKEN, quiet=True)
+    try:
+        stack.start()
+        stack.wait_ready(timeout=600)
+        import_accounts(
+            ROOT / "bot" / "demo" / "portfolio.csv",
+            settings.sql_url,
+            key=settings.effective_verification_key,
+        )
+        asyncio.run(bench_gateway(settings, 2 * args.replicas, 2 * args.replicas))  # warm all
+        return asyncio.run(bench_gateway(settings, conversations, concurrency))
+    finally:
+        stack.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--conversations", type=int, default=48)
+    parser.add_argument("--replicas", type=int, default=0, help="also the replica profile, N>1")
+    parser.add_argument(
+        "--database-url", default="postgresql://postgres@127.0.0.1:5432/reminderbot_replicas"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     args = parser.parse_args()
 
     var = Path(tempfile.mkdtemp(prefix="bench-chat-"))
@@ -176,15 +214,21 @@ def main() -> None:
             bare.terminate()
             bare.wait()
         stack.stop()
+    rows = [("gateway (full stack)", ours), ("bare rasa run", theirs)]
+    if args.replicas > 1:
+        replicated = bench_replicas(args, args.conversations, args.concurrency)
+        rows.insert(1, (f"{args.replicas} replicas+HAProxy", replicated))
 
     print(
         f"{args.conversations} conversations x {len(SCRIPT) + 1} messages, "
         f"concurrency {args.concurrency}"
     )
     print(f"{'':22}{'msg/s':>8}{'p50 ms':>9}{'p95 ms':>9}")
-    for name, row in (("gateway (full stack)", ours), ("bare rasa run", theirs)):
+    for name, row in rows:
         print(f"{name:22}{row['msg_per_s']:8.1f}{row['p50_ms']:9.1f}{row['p95_ms']:9.1f}")
     print(f"ratio gateway/bare: {ours['msg_per_s'] / theirs['msg_per_s']:.2f} (goal >= 0.80)")
+    if args.replicas > 1:
+        print(f"ratio replicas/bare: {replicated['msg_per_s'] / theirs['msg_per_s']:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,26 +1,34 @@
-"""NLU quality: `rasa test nlu --cross-validation` on nlu_data/, printing intent and entity F1.
+"""NLU quality: `rasa test nlu --cross-validation` on nlu_data/, printing intent F1 for English
+and Mandarin separately (one model serves both) and entity F1.
 
     .venv/bin/python -m bench.nlu_quality --folds 3
+    .venv/bin/python -m bench.nlu_quality --train-time     # one full training, no cache
 
-Each fold trains a model (≈ 1.5 min on 2 cores). The figures go in docs/quality.md.
+Each fold trains a model (≈ 3 min on 2 cores). A message is Mandarin when it has more Chinese
+characters than Latin letters (bot/nlu/classifier.py `is_chinese`, the rule the classifier uses
+itself). The figures go in docs/quality.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
-from bot.infra.supervisor import BIN, rasa_env
+from sklearn.metrics import f1_score
+
+from bot.infra.supervisor import BIN, RASA_DATA, rasa_env
+from bot.nlu.classifier import is_chinese
 from bot.settings import ROOT
 
+SUMMARIES = ("micro avg", "macro avg", "weighted avg", "accuracy")
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--folds", type=int, default=3)
-    args = parser.parse_args()
+
+def cross_validate(folds: int) -> None:
     out = Path(tempfile.mkdtemp(prefix="nlu-cv-"))
     subprocess.run(
         [
@@ -33,7 +41,8 @@ def main() -> None:
             "config.yml",
             "--cross-validation",
             "--folds",
-            str(args.folds),
+            str(folds),
+            "--successes",  # with the errors: every test-fold prediction, to split by language
             "--out",
             str(out),
         ],
@@ -43,26 +52,72 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     intents = json.loads((out / "intent_report.json").read_text())
-    print(f"cross-validation, {args.folds} folds (test folds)")
+    print(f"cross-validation, {folds} folds (test folds)")
     print(
-        f"intent  weighted F1 {intents['weighted avg']['f1-score']:.3f}  "
+        f"intent  all      weighted F1 {intents['weighted avg']['f1-score']:.3f}  "
         f"macro F1 {intents['macro avg']['f1-score']:.3f}  accuracy {intents['accuracy']:.3f}"
     )
+    predictions = []
+    for name in ("intent_successes.json", "intent_errors.json"):
+        if (out / name).exists():
+            predictions += json.loads((out / name).read_text())
+    for language in ("en", "zh"):
+        rows = [p for p in predictions if (language == "zh") == is_chinese(p["text"])]
+        if not rows:
+            continue
+        truth = [p["intent"] for p in rows]
+        guess = [p["intent_prediction"]["name"] or "" for p in rows]
+        correct = sum(t == g for t, g in zip(truth, guess, strict=True))
+        print(
+            f"intent  {language:8} weighted F1 {f1_score(truth, guess, average='weighted'):.3f}  "
+            f"macro F1 {f1_score(truth, guess, average='macro'):.3f}  "
+            f"accuracy {correct / len(rows):.3f}  ({len(rows)} examples)"
+        )
+        print(f"  weakest {language}: " + ", ".join(_weakest(truth, guess)))
     entities = out / "DIETClassifier_report.json"
     if entities.exists():
         report = json.loads(entities.read_text())
         print(f"entity  weighted F1 {report['weighted avg']['f1-score']:.3f}")
         for name, row in sorted(report.items()):
-            if isinstance(row, dict) and name not in ("micro avg", "macro avg", "weighted avg"):
+            if isinstance(row, dict) and name not in SUMMARIES:
                 print(f"  {name:14} F1 {row['f1-score']:.3f}  support {row['support']}")
-    worst = sorted(
-        (row["f1-score"], name)
-        for name, row in intents.items()
-        if isinstance(row, dict)
-        and "f1-score" in row
-        and name not in ("micro avg", "macro avg", "weighted avg")
-    )[:5]
-    print("weakest intents: " + ", ".join(f"{n} {f:.2f}" for f, n in worst))
+
+
+def _weakest(truth: list[str], guess: list[str], count: int = 5) -> list[str]:
+    labels = sorted(set(truth))
+    scores = f1_score(truth, guess, labels=labels, average=None)
+    return [f"{n} {f:.2f}" for f, n in sorted(zip(scores, labels, strict=True))[:count]]
+
+
+def train_time() -> None:
+    """One training of the whole model (NLU and core) as CI does it: no training cache."""
+    out = Path(tempfile.mkdtemp(prefix="nlu-train-"))
+    env = {**rasa_env(), "RASA_CACHE_DIRECTORY": str(out / "cache")}
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    subprocess.run(
+        [str(BIN / "rasa"), "train", "--domain", "bot/domain", "--data", *RASA_DATA]
+        + ["--config", "config.yml", "--out", str(out), "--fixed-model-name", "timed"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(f"training (no cache): {wall / 60:.1f} min wall, {cpu / 60:.1f} min CPU")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--train-time", action="store_true", help="time one training instead")
+    args = parser.parse_args()
+    if args.train_time:
+        train_time()
+    else:
+        cross_validate(args.folds)
 
 
 if __name__ == "__main__":

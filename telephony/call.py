@@ -56,10 +56,18 @@ class Prompt:
     # where digits are expected); the handler gets both texts.
     free_fallback: bool = False
     # When the words heard so far are a whole answer, the turn ends after a shorter silence.
-    # Default for a grammar turn: the text is one of its phrases.
+    # Default for a grammar turn: the text is one of its phrases. Asked of each text heard so
+    # far (the grammar's and, with `free_fallback`, the free recognition's), from the
+    # recogniser's partial results while the caller is still speaking or pausing.
     is_complete: Callable[[str], bool] | None = None
     max_digits: int = 4  # keypad digits that complete a turn ('#' completes it earlier)
     hangup: bool = False  # end the call once these have been heard
+    # The espeak-ng voice or language these texts are said in ("zh": Mandarin); None: the
+    # session's voice.
+    voice: str | None = None
+    # Once these have been heard, what to say next without waiting for the caller: the handler
+    # is waiting for something outside the call (an answering-machine result).
+    then: Callable[[], Awaitable[Prompt]] | None = None
 
 
 class CallHandler(Protocol):
@@ -93,6 +101,8 @@ class TurnTiming:
     first_audio_at: float | None = None  # first bot frame sent back
     kind: str = "speech"  # "speech" (free recognition), "grammar", "grammar+free" or "keypad"
     wait_ms: int = 0  # the end-of-turn silence waited, in audio time
+    # "whole_answer" (the short silence: the words already answered), "silence" or "keypad"
+    end_reason: str = "silence"
 
 
 @dataclass
@@ -140,6 +150,7 @@ class CallSession:
         self.speaking_marks: set[str] = set()
         self.mark_seq = 0
         self.hangup_after_playback = False
+        self.then: Callable[[], Awaitable[Prompt]] | None = None
         self.max_digits = 4
         self.expected_phrases: set[str] = set()  # the grammar of the turn being listened for
         self.is_complete: Callable[[str], bool] | None = None
@@ -221,10 +232,9 @@ class CallSession:
         heard = asyncio.get_running_loop().run_in_executor(self.asr_thread, self._accept, chunk)
         heard.add_done_callback(self._heard)
 
-    def _accept(self, chunk: bytes) -> str | None:
-        if self.dual:
-            self.free_recognizer.accept(chunk)
-        return self.recognizer.accept(chunk)
+    def _accept(self, chunk: bytes) -> tuple[str | None, str | None]:
+        free = self.free_recognizer.accept(chunk) if self.dual else None
+        return self.recognizer.accept(chunk), free
 
     def _finals(self) -> tuple[str, str | None]:
         return self.recognizer.final(), self.free_recognizer.final() if self.dual else None
@@ -238,9 +248,9 @@ class CallSession:
             return
         if not self.in_turn:
             return
-        text = (heard.result() or "").strip()
+        texts = [t.strip() for t in heard.result() if t and t.strip()]
         complete = self.is_complete or self.expected_phrases.__contains__
-        self.vad.transcript_complete = bool(text) and complete(text)
+        self.vad.transcript_complete = any(complete(text) for text in texts)
 
     async def _barge_in(self) -> None:
         self.stats.barge_ins += 1
@@ -262,6 +272,7 @@ class CallSession:
             last_voice_at=last_voice,
             kind=kind,
             wait_ms=event.at_ms - event.last_voiced_at_ms,
+            end_reason=event.reason,
         )
         self.stats.turns.append(timing)
         free_text = free_text.strip() if free_text is not None else None
@@ -291,7 +302,9 @@ class CallSession:
         digits, self.digits = self.digits, ""
         if digits:
             now = time.monotonic()
-            timing = TurnTiming(end_of_turn_at=now, last_voice_at=now, kind="keypad")
+            timing = TurnTiming(
+                end_of_turn_at=now, last_voice_at=now, kind="keypad", end_reason="keypad"
+            )
             self.stats.turns.append(timing)
             self._spawn(self._respond(self.handler.on_turn(digits, keypad=True), timing))
 
@@ -303,12 +316,13 @@ class CallSession:
                 return
             self.max_digits = prompt.max_digits
             self.hangup_after_playback = prompt.hangup
+            self.then = prompt.then
             self.is_complete = prompt.is_complete
             await asyncio.get_running_loop().run_in_executor(
                 self.asr_thread, self._listen_for, prompt.grammar, prompt.free_fallback
             )
             for text in prompt.texts:
-                audio = await self.speaker.synthesize(text, voice=self.voice)
+                audio = await self.speaker.synthesize(text, voice=prompt.voice or self.voice)
                 frames = split_frames(audio, FRAME_BYTES)
                 for frame in frames:
                     await self._send(
@@ -346,6 +360,10 @@ class CallSession:
         """Everything said has been heard: hang up if asked, else wait for the caller."""
         if self.hangup_after_playback:
             await self.close()
+            return
+        if self.then is not None:
+            then, self.then = self.then, None
+            self._spawn(self._respond(then()))
             return
         self._cancel_silence()
         self.silence_task = self._spawn(self._silence_watch())

@@ -26,6 +26,10 @@ pyttsx3 2.99's espeak driver needs these work-arounds, all in `_Engine`:
 Also: espeak-ng carries some state from one utterance to the next, so the same text said twice
 in one process differs slightly (lengths within a few percent); the cache makes a repeated
 prompt byte-identical. A language code ("en-gb") is mapped to an espeak-ng voice file.
+
+Mandarin ("zh", "zh-cn", "cmn") is said by espeak-ng's `cmn-latn-pinyin` voice from
+tone-numbered pinyin (`speakable_zh`): its `cmn` voice reads most Chinese characters as English
+letter names.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from typing import Any
 
 from telephony.audio import Resampler, pcm16_to_mulaw, wav_to_pcm16
 from telephony.speakable import speakable
+from telephony.speakable_zh import speakable_zh
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,14 @@ _ESPEAK_LOCK = threading.Lock()  # espeak-ng has one global state per process
 _ATTEMPTS = 3
 
 Key = tuple[str, str, int]
+
+PINYIN_VOICE = "cmn-latn-pinyin"
+# Said from pinyin by PINYIN_VOICE, whichever of these names the caller uses.
+MANDARIN = frozenset({"zh", "zh-cn", "zh-hans", "zh-cmn", "cmn", "cmn-hans", PINYIN_VOICE})
+
+
+def is_mandarin(voice: str) -> bool:
+    return voice.lower() in MANDARIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +94,8 @@ class Speaker:
         cache_size: int = 512,
         timeout_s: float = 30.0,
     ) -> None:
-        """`voice`: an espeak-ng voice or language ("en-us", "ko"); `rate`: words per minute."""
+        """`voice`: an espeak-ng voice or language ("en-us", "ko", "zh"); `rate`: words (for
+        Mandarin, syllables) per minute."""
         self.voice = voice
         self.rate = rate
         self._timeout_s = timeout_s
@@ -202,8 +216,12 @@ class _Engine:
 
     def render(self, text: str, voice: str, rate: int) -> bytes:
         """Synthesise one utterance; return it as 8 kHz mu-law."""
+        if is_mandarin(voice):
+            text, voice = speakable_zh(text), PINYIN_VOICE
+        else:
+            text = speakable(text)
         with _ESPEAK_LOCK:
-            pcm, wav_rate = self._synthesize(speakable(text), voice, rate)
+            pcm, wav_rate = self._synthesize(text, voice, rate)
         return pcm16_to_mulaw(Resampler(from_rate=wav_rate, to_rate=PHONE_RATE).convert(pcm))
 
     def close(self) -> None:

@@ -79,6 +79,12 @@ async def end_call(client: Client, call_sid: str) -> str:
     return call.status
 
 
+async def cancel_call(client: Client, call_sid: str) -> str:
+    """Cancel a call that is queued or ringing (Status=canceled); an answered call is ended."""
+    call = await asyncio.to_thread(client.calls(call_sid).update, status="canceled")
+    return call.status
+
+
 async def redirect_call(client: Client, call_sid: str, twiml: str) -> str:
     """Replace what a live call is doing with ``twiml`` (a transfer <Dial>, a voicemail <Say>)."""
     call = await asyncio.to_thread(client.calls(call_sid).update, twiml=twiml)
@@ -112,11 +118,21 @@ async def fetch_call(client: Client, call_sid: str) -> dict[str, Any]:
 
 
 async def send_sms(
-    client: Client, *, to: str, from_: str, body: str, status_callback: str | None = None
+    client: Client,
+    *,
+    to: str,
+    from_: str,
+    body: str,
+    status_callback: str | None = None,
+    validity_period: int | None = None,
 ) -> str:
-    """Send an SMS; returns its MessageSid. Delivery is reported later to ``status_callback``."""
+    """Send an SMS; returns its MessageSid. Delivery is reported later to ``status_callback``.
+    ``validity_period`` (seconds, 1-36,000): Twilio drops the message rather than send it after
+    it has waited that long in its queue."""
     kwargs: dict[str, Any] = {"to": to, "from_": from_, "body": body}
     if status_callback:
         kwargs["status_callback"] = status_callback
+    if validity_period is not None:
+        kwargs["validity_period"] = validity_period
     message = await asyncio.to_thread(client.messages.create, **kwargs)
     return message.sid

@@ -10,9 +10,11 @@ it returns the events that frame caused (usually none):
   backchannels and let the bot go on;
 - `TurnEnded` after `end_ms` of unbroken silence following the speech, or after only
   `complete_end_ms` once the session has said the transcript is already a whole answer
-  (`transcript_complete`, e.g. a phrase of the grammar the turn expects): a "yes" needs no
-  long wait to be sure the caller has finished, which is what semantic end-of-turn detectors
-  (LiveKit's, Pipecat's smart-turn) buy for free speech.
+  (`transcript_complete`: a phrase of the grammar the turn expects, all the digits asked for,
+  or free speech that already answers the question, such as an amount and a date): a "yes"
+  needs no long wait to be sure the caller has finished. This is a rule-based cousin of the
+  semantic end-of-turn detectors (LiveKit's turn model, Pipecat's smart-turn). `reason` says
+  which silence fired.
 
 Time is audio time (frames seen x frame length), never the wall clock, so the same audio always
 gives the same events, and jitter in packet arrival changes nothing. webrtcvad marks a few
@@ -47,6 +49,13 @@ class TurnEnded:
     # The bot was talking during the turn and the caller never barged in: an "uh-huh" that
     # the dialogue should usually ignore.
     backchannel: bool = False
+    # Which silence ended it: the short one, the words being a whole answer already, or the
+    # full end_ms.
+    whole_answer: bool = False
+
+    @property
+    def reason(self) -> str:
+        return "whole_answer" if self.whole_answer else "silence"
 
 
 TurnEvent = SpeechStarted | BargeIn | TurnEnded
@@ -127,6 +136,9 @@ class TurnDetector:
             wait = self.complete_end_ms if self.transcript_complete else self.end_ms
             if self._in_speech and self._silence_ms >= wait:
                 self._in_speech = False
+                # A whole answer only if that is what cut the wait short (a text that became
+                # complete only after end_ms of silence ended on the silence alone).
+                whole = self.transcript_complete and self._silence_ms < self.end_ms
                 self.transcript_complete = False
                 events.append(
                     TurnEnded(
@@ -134,6 +146,7 @@ class TurnDetector:
                         speech_ms=self._last_voiced_ms - self._onset_ms,
                         last_voiced_at_ms=self._last_voiced_ms,
                         backchannel=self._bot_overlap and not self._barged_in,
+                        whole_answer=whole,
                     )
                 )
         return events

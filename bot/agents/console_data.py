@@ -34,8 +34,8 @@ CASE_RECORDS = (
 )
 
 
-def _waited_s(row: m.Escalation, now: datetime) -> int:
-    return int(((row.claimed_at or now) - row.created_at).total_seconds())
+def _claim_wait_s(row: m.Escalation) -> float:
+    return (row.claimed_at - row.created_at).total_seconds()
 
 
 def sees_everything(role: str) -> bool:
@@ -70,6 +70,8 @@ def queue(
             {
                 **escalation_json(escalation),
                 "customer_name": account.customer_name,
+                # The language the customer is served in, so the agent who calls back speaks it.
+                "language": account.language,
                 "balance": str(account.balance),
                 "currency": account.currency,
                 "days_past_due": account.days_past_due,
@@ -114,7 +116,11 @@ def supervisor(session, *, now: datetime | None = None) -> dict:
     counts: dict[str, dict[str, int]] = {}
     for reason, status, n in escalations.counts_by_reason_and_status(session):
         counts.setdefault(reason, {"open": 0, "claimed": 0, "resolved": 0})[status] = n
-    waits = [_waited_s(e, now) for e in escalations.every_escalation(session)]
+    every = escalations.every_escalation(session)
+    # The wait before an agent took the case is a figure of the claimed cases only; the cases
+    # still open are counted apart, with how long the oldest has waited so far.
+    waits = [_claim_wait_s(e) for e in every if e.claimed_at is not None]
+    still_open = [int((now - e.created_at).total_seconds()) for e in every if e.status == "open"]
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     load = []
     for agent in agents.active_agents(session):
@@ -130,13 +136,33 @@ def supervisor(session, *, now: datetime | None = None) -> dict:
         )
     return {
         "counts": dict(sorted(counts.items())),
-        "waiting": {f"p{int(q * 100)}": percentile(waits, q) for q in (0.5, 0.9, 0.95)},
+        "claim_wait": {
+            "claimed": len(waits),
+            "mean": round(sum(waits) / len(waits), 1) if waits else None,
+            **{f"p{int(q * 100)}": percentile(waits, q) for q in (0.5, 0.9, 0.95)},
+        },
+        "open_cases": {"count": len(still_open), "oldest_s": max(still_open, default=None)},
         "load": load,
     }
 
 
+def nice_ceiling(value: int) -> int:
+    """The smallest 1, 2 or 5 x 10^k at or above value (at least 1): the chart's top line."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if value <= factor * step:
+                return factor * step
+        step *= 10
+
+
+# The attempts chart's plot area in its SVG's units (viewBox 0 0 760 250).
+CHART = {"left": 56, "top": 16, "width": 690, "height": 180}
+
+
 def kpi_charts(session, *, days: int = 14, now: datetime | None = None) -> dict:
-    """The last `days` days' KPIs per channel and per day, shaped for the supervisor's charts."""
+    """The last `days` days' KPIs per channel and per day, shaped for the supervisor's page: a
+    table per channel and a bar chart per day (attempts, contacts, promises) with its y axis."""
     from datetime import timedelta
 
     from bot.analytics.kpi import kpis, totals
@@ -149,19 +175,31 @@ def kpi_charts(session, *, days: int = 14, now: datetime | None = None) -> dict:
     per_day = []
     for offset in range(days):
         day = today - timedelta(days=days - 1 - offset)
-        day_rows = [r for r in rows if r.day == day]
-        total = totals(day_rows) if day_rows else None
+        total = totals([r for r in rows if r.day == day])
         per_day.append(
             {
                 "day": day,
-                "attempts": total.attempts if total else 0,
-                "promises": total.promises if total else 0,
+                "attempts": total.attempts,
+                "contacts": total.contacts,
+                "promises": total.promises,
             }
         )
-    peak = max([d["attempts"] for d in per_day] + [1])
+    top = nice_ceiling(max([max(d["attempts"], d["contacts"]) for d in per_day] + [1]))
+    plot, slot = CHART, CHART["width"] / days
+    for index, d in enumerate(per_day):
+        d["x"] = round(plot["left"] + index * slot, 1)
+        for name in ("attempts", "contacts", "promises"):
+            d[f"{name}_h"] = round(d[name] / top * plot["height"], 1)
+    ticks = [
+        {"value": top * i // 4, "y": round(plot["top"] + plot["height"] * (1 - i / 4), 1)}
+        for i in range(5)
+        if top * i % 4 == 0  # whole numbers only on the axis
+    ]
     return {
         "by_channel": by_channel,
         "per_day": per_day,
-        "peak": peak,
+        "peak": top,
+        "ticks": ticks,
+        "plot": {**plot, "bottom": plot["top"] + plot["height"], "slot": round(slot, 1)},
         "overall": totals(rows) if rows else None,
     }

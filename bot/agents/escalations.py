@@ -21,6 +21,7 @@ import redis
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from bot.infra import metrics
 from bot.infra.redis_client import ensure_group
 from bot.ledger.models import Escalation, new_id, utcnow
 from bot.ledger.repo import escalations
@@ -84,6 +85,7 @@ class EscalationQueue:
         that transaction commits (never for a rolled-back one)."""
         if reason not in REASONS:
             raise UnknownReason(reason)
+        metrics.escalation(reason)
         escalation_id = new_id()
         row = escalations.add(
             session,

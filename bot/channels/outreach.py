@@ -14,13 +14,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from redis.exceptions import LockError
 
-from bot.channels.sms_text import compose
+from bot.channels.sms import reminder_texts
 from bot.channels.turns import AccountNotFound, Conversations
 from bot.compliance.gate import GateDecision, check_contact
+from bot.compliance.location import plausible_zones, state_of
 from bot.compliance.profiles import profile_for
+from bot.compliance.rules import text_validity_s
 from bot.ledger.db import session_scope
 from bot.ledger.repo import accounts, attempts
 from bot.settings import Settings
@@ -163,8 +166,11 @@ class Outreach:
         except Exception:
             await asyncio.to_thread(_fail, held, "outreach")
             raise
-        # The first text carries the opt-out line too, within the segment budget (Reg F §1006.6(e)).
-        texts = compose(opened.messages, opt_out_line=profile_for(jurisdiction).sms_opt_out)
+        # The first text carries the opt-out line too, within the segment budget (Reg F §1006.6(e)),
+        # in the account's language and signed as its jurisdiction requires (bot/channels/sms.py).
+        texts = await asyncio.to_thread(reminder_texts, account_id, opened.messages)
+        # Dropped by the carrier rather than delivered after the window closes (§1006.6(b)(1)).
+        validity = await asyncio.to_thread(_text_validity_s, account_id)
         sids: list[str] = []
         for number, body in enumerate(texts):
             if number:
@@ -179,6 +185,7 @@ class Outreach:
                     from_=self.settings.twilio_from_number,
                     body=body,
                     status_callback=self.callback_url("/twilio/sms/status"),
+                    validity_period=validity,
                 )
 
             try:
@@ -195,6 +202,15 @@ class Outreach:
                 raise
             sids.append(sid)
         return SmsSent(opened.conversation_id, sids)
+
+
+def _text_validity_s(account_id: str) -> int:
+    """Seconds until the calling window closes in every zone the consumer may be in."""
+    with session_scope() as session:
+        account = accounts.account(session, account_id)
+        profile = profile_for(account.jurisdiction, state_of(account.phone))
+        zones = plausible_zones(account.timezone, account.phone)
+    return text_validity_s(datetime.now(timezone.utc), zones, profile)
 
 
 def _phone_and_jurisdiction(account_id: str) -> tuple[str, str]:

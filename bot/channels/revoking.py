@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from bot.compliance import opt_outs
 from bot.compliance.revocation import Revocation, answer, refuses_to_pay, revocation
 from bot.conversation import wording as say
+from bot.conversation.language import normalise
 from bot.conversation.messages import text
 from bot.ledger.db import session_scope
 from bot.ledger.models import Conversation
-from bot.ledger.repo import conversations
+from bot.ledger.repo import accounts, conversations, dialogue
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def before_rasa(queue, conversation: Conversation, words: str) -> Revoked | None
             actor=conversation.channel,
             end_conversation=not keep_open,
         )
-        reply = _reply(conversation.channel, found, done.channels)
+        reply = _reply(conversation.channel, found, done.channels, _language(session, conversation))
         conversations.add_turn(session, conversation.id, "customer", words)
         conversations.add_turn(session, conversation.id, "bot", reply)
     return Revoked([reply], ended=not keep_open)
@@ -72,11 +73,18 @@ def _answer_to_the_question(session, conversation: Conversation, words: str):
     return Revocation(named) if named else None
 
 
-def _reply(channel: str, found: Revocation, closed: tuple[str, ...]) -> str:
+def _language(session, conversation: Conversation) -> str:
+    """The conversation's language (it follows the customer), else the account's."""
+    state = dialogue.state(session, conversation.id) or {}
+    account = accounts.account(session, conversation.account_id)
+    return normalise(state.get("lang") or (account.language if account else None))
+
+
+def _reply(channel: str, found: Revocation, closed: tuple[str, ...], lang: str = "en") -> str:
     if found.asks_which_others and channel == "chat":
-        return text("opt_out.ask_others_chat")
+        return text("opt_out.ask_others_chat", lang)
     if found.asks_which_others and channel == "voice":
-        return text("opt_out.ask_others_voice")
+        return text("opt_out.ask_others_voice", lang)
     if "all" in closed:
-        return text("opt_out.all")
-    return text("opt_out.channel", channel=say.channel_name(closed[0]))
+        return text("opt_out.all", lang)
+    return text("opt_out.channel", lang, channel=say.channel_name(closed[0], lang))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.agents.escalations import EscalationQueue
 from bot.channels import revoking, sessions
 from bot.conversation.messages import text
+from bot.infra import logs, metrics
 from bot.infra.rasa_client import RasaClient, RasaUnavailable
 from bot.ledger.db import session_scope
 from bot.ledger.models import Conversation
@@ -61,13 +62,16 @@ class Conversations:
         self.rasa = rasa
         self.queue = queue
 
+    @metrics.timed_turn
     async def start(self, account_id: str, channel: str) -> BotReply:
         conversation_id = await asyncio.to_thread(self._create, account_id, channel)
         opening = "/start_conversation" + json.dumps({"account_id": account_id, "channel": channel})
         return await self._turn(conversation_id, opening, customer_text=None)
 
+    @metrics.timed_turn
     async def send(self, conversation_id: str, text: str) -> BotReply:
         conversation = await asyncio.to_thread(self._load, conversation_id)
+        metrics.in_turn(conversation.channel, conversation_id)
         if conversation.ended_at is not None:
             raise ConversationEnded(conversation_id)
         # A verified conversation left idle goes back to identity (bot/channels/sessions.py).
@@ -87,6 +91,7 @@ class Conversations:
         return await self._turn(conversation_id, clean, customer_text=clean)
 
     async def _turn(self, conversation_id: str, message: str, customer_text: str | None):
+        logs.bind(conversation_id=conversation_id)
         try:
             reply = await self.rasa.send(conversation_id, message)
         except RasaUnavailable as exc:

@@ -17,13 +17,16 @@ import time
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
+from itsdangerous import URLSafeSerializer
 from itsdangerous.encoding import base64_decode, bytes_to_int
 
 from bot.channels.rate_limits import allow
 from bot.channels.turns import ConversationEnded
+from bot.conversation.language import normalise
 from bot.conversation.messages import text as message_text
 from bot.gateway.deps import ConversationsDep, RedisDep, SettingsDep
 from bot.ledger.db import session_scope
+from bot.ledger.repo import accounts as ledger_accounts
 from bot.ledger.repo import conversations as ledger_conversations
 from bot.web.security import LinkInvalid, read_chat_token
 from bot.web.templating import templates
@@ -64,11 +67,72 @@ def is_revoked(redis, token: str, account_id: str) -> bool:
     return before is not None and _issued_at(token) <= int(before)
 
 
-def _invalid_page(request: Request, settings, message: str, status: int):
+# The page's `lang` attribute per catalog language (BCP 47: simplified Chinese as in China).
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+def bank_name(settings, lang: str) -> str:
+    return settings.bank_name_zh if lang == "zh" else settings.bank_name
+
+
+def page_strings(settings, lang: str) -> dict[str, str]:
+    """Every word of the chat pages in `lang`, from the catalog (bot/conversation/messages/):
+    the templates and chat.js take them from here, so a language is one catalog file."""
+    bank, phone = bank_name(settings, lang), settings.bank_phone
+    return {
+        "title": message_text("chat.page.title", lang, bank=bank),
+        "heading": message_text("chat.page.heading", lang, bank=bank),
+        "connecting": message_text("chat.page.connecting", lang),
+        "connected": message_text("chat.page.connected", lang),
+        "reconnecting": message_text("chat.page.reconnecting", lang),
+        "ended": message_text("chat.page.status_ended", lang),
+        "log_label": message_text("chat.page.log_label", lang),
+        "typing": message_text("chat.page.typing", lang),
+        "input_label": message_text("chat.page.input_label", lang),
+        "placeholder": message_text("chat.page.placeholder", lang),
+        "send": message_text("chat.page.send", lang),
+        "from_bot": message_text("chat.page.from_bot", lang),
+        "from_me": message_text("chat.page.from_me", lang),
+        "link_title": message_text("chat.page.link_title", lang, bank=bank),
+        "new_link": message_text("chat.page.new_link", lang, bank_phone=phone),
+        "expired": message_text("chat.link_expired", lang),
+        "invalid": message_text("chat.link_invalid", lang),
+        "used": message_text("chat.link_used", lang, bank_phone=phone),
+    }
+
+
+def account_language(account_id: str | None) -> str:
+    """The language the account's customer is served in ("zh-CN" in a portfolio is "zh")."""
+    if not account_id:
+        return "en"
+    with session_scope() as session:
+        account = ledger_accounts.account(session, account_id)
+        return normalise(account.language if account else None)
+
+
+def _expired_account(token: str) -> str | None:
+    """The account of a link whose signature was checked and found only too old: its payload
+    is the bank's own, so the page that says so can be in the customer's language."""
+    try:
+        data = URLSafeSerializer("").load_payload(token.rsplit(".", 2)[0].encode())
+    except Exception:  # noqa: BLE001 - any unreadable payload: no language, English
+        return None
+    return data.get("account_id") if isinstance(data, dict) else None
+
+
+def browser_language(request: Request) -> str:
+    """For a link that tells nothing (tampered): the browser's first choice if it is one of
+    ours, else English."""
+    first = request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip()
+    return normalise(first) if first.lower().startswith("zh") else "en"
+
+
+def _page(request: Request, name: str, settings, lang: str, status: int = 200, **context):
+    strings = page_strings(settings, lang)
     return templates.TemplateResponse(
         request,
-        "link_invalid.html",
-        {"message": message, "bank": settings.bank_name, "phone": settings.bank_phone},
+        name,
+        {"lang": HTML_LANG.get(lang, lang), "strings": strings, **context},
         status_code=status,
     )
 
@@ -78,16 +142,15 @@ async def chat_page(request: Request, token: str, settings: SettingsDep, redis: 
     try:
         account_id = read_chat_token(settings, token)
     except LinkInvalid as bad:
-        expired, invalid = message_text("chat.link_expired"), message_text("chat.link_invalid")
-        return _invalid_page(
-            request, settings, expired if bad.expired else invalid, 410 if bad.expired else 404
-        )
+        known = _expired_account(token) if bad.expired else None
+        lang = await asyncio.to_thread(account_language, known) if known else None
+        lang = lang or browser_language(request)
+        key, status = ("expired", 410) if bad.expired else ("invalid", 404)
+        return _page(request, "link_invalid.html", settings, lang, status, reason=key)
+    lang = await asyncio.to_thread(account_language, account_id)
     if await asyncio.to_thread(is_revoked, redis, token, account_id):
-        used = message_text("chat.link_used", bank_phone=settings.bank_phone)
-        return _invalid_page(request, settings, used, 410)
-    return templates.TemplateResponse(
-        request, "chat.html", {"token": token, "bank": settings.bank_name}
-    )
+        return _page(request, "link_invalid.html", settings, lang, 410, reason="used")
+    return _page(request, "chat.html", settings, lang, token=token)
 
 
 def _history(account_id: str, conversation_id: str | None):
@@ -136,6 +199,7 @@ async def chat_socket(
         await websocket.close(code=4403)
         return
     link, link_ttl = link_id(token), settings.chat_link_ttl_minutes * 60
+    lang = await asyncio.to_thread(account_language, account_id)
     await websocket.accept()
     try:
         await websocket.receive_json()  # the page's hello; its conversation id is not trusted
@@ -180,7 +244,7 @@ async def chat_socket(
                 allow, redis, f"chat:{link}", settings.chat_messages_per_minute, 60
             ):
                 # Not cached: the same message may be sent again once the minute is over.
-                slow = message_text("chat.too_many_messages")
+                slow = message_text("chat.too_many_messages", lang)
                 await websocket.send_json(
                     {"type": "reply", "id": message_id, "messages": [slow], "ended": False}
                 )
@@ -199,7 +263,7 @@ async def chat_socket(
                     "type": "reply",
                     "id": message_id,
                     "ended": True,
-                    "messages": [message_text("chat.ended")],
+                    "messages": [message_text("chat.ended", lang)],
                 }
             text = json.dumps(payload)
             await asyncio.to_thread(_remember, redis, conversation_id, message_id, text)

@@ -100,10 +100,14 @@ def supervisor_view() -> None:
     typer.echo("escalations by reason (open / claimed / resolved):")
     for reason, counts in stats["counts"].items():
         typer.echo(f"  {reason}: {counts['open']} / {counts['claimed']} / {counts['resolved']}")
+    wait = stats["claim_wait"]
     waits = ", ".join(
-        f"{q} {'-' if s is None else f'{s:.0f} s'}" for q, s in stats["waiting"].items()
+        f"{q} {'-' if wait[q] is None else f'{wait[q]:.0f} s'}" for q in ("mean", "p50", "p90")
     )
-    typer.echo(f"waiting time: {waits}")
+    typer.echo(f"wait before an agent claimed the case ({wait['claimed']} claimed): {waits}")
+    still = stats["open_cases"]
+    oldest = "" if still["oldest_s"] is None else f", the oldest for {still['oldest_s']} s"
+    typer.echo(f"open cases: {still['count']}{oldest}")
     typer.echo("agents (claimed now, resolved today):")
     for agent in stats["load"]:
         typer.echo(

@@ -222,10 +222,6 @@ def score_rank(top: int = typer.Option(10, min=1, help="Accounts to show per seg
             typer.echo(f"  {account_id}  {probability:.3f}")
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
 def report(
     start: str | None = typer.Option(None, help="First day, YYYY-MM-DD UTC (default: end - 6)."),
     end: str | None = typer.Option(None, help="Last day, YYYY-MM-DD UTC (default: today)."),
@@ -245,55 +241,59 @@ def report(
     _ready()
     with session_scope() as session:
         rows = kpi.kpis(session, start=first, end=last)
-    table = Table(title=f"Collection KPIs {first} to {last} (UTC days)")
-    for heading in (
-        "day",
-        "channel",
-        "segment",
-        "attempts",
-        "contacts",
-        "contact %",
-        "RPC",
-        "RPC %",
-        "promises",
-        "promise %",
-        "kept %",
-        "instalments",
-        "escalations",
-        "opt-outs",
-        "AHT s",
-    ):
-        table.add_column(
-            heading, justify="left" if heading in ("day", "channel", "segment") else "right"
-        )
 
-    def cells(r: kpi.KpiRow) -> list[str]:
-        return [
-            "total" if r.day is None else r.day.isoformat(),
-            r.channel,
-            r.segment,
-            str(r.attempts),
-            str(r.contacts),
-            _pct(r.contact_rate),
-            str(r.rpc),
-            _pct(r.rpc_rate),
-            str(r.promises),
-            _pct(r.promise_rate),
-            _pct(r.promise_kept_rate),
-            str(r.instalment_requests),
-            str(r.escalations_total),
-            str(r.opt_outs),
-            "-" if r.avg_handle_seconds is None else f"{r.avg_handle_seconds:.0f}",
-        ]
+    def seconds(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
 
-    for r in rows:
-        table.add_row(*cells(r))
+    # Two tables, so each fits a terminal: the contact funnel, then what the contacts gave.
+    # A rate is shown as numerator/denominator (share): what it is a share of is visible.
+    funnel = {
+        "attempts": lambda r: str(r.attempts),
+        "contacts out+in": lambda r: f"{r.outbound_contacts}+{r.inbound_contacts}",
+        "contact rate": lambda r: str(r.shares()["contact_rate"]),
+        "RPC rate": lambda r: str(r.shares()["rpc_rate"]),
+        "promise rate": lambda r: str(r.shares()["promise_rate"]),
+        "AHT s": lambda r: seconds(r.avg_handle_seconds),
+    }
+    outcomes = {
+        "promises": lambda r: str(r.promises),
+        "kept rate": lambda r: str(r.shares()["promise_kept_rate"]),
+        "promised": lambda r: kpi.money(r.promised),
+        "collected": lambda r: kpi.money(r.collected),
+        "instalments": lambda r: str(r.instalment_requests),
+        "escalations": lambda r: str(r.escalations_total),
+        "claim wait s": lambda r: seconds(r.avg_claim_wait_seconds),
+        "opt-outs": lambda r: str(r.opt_outs),
+    }
     total = kpi.totals(rows)
-    table.add_row(*cells(total), style="bold", end_section=True)
     console = Console()
     if not console.is_terminal:
-        console.width = 200  # piped to a file or a log: do not squeeze 15 columns into 80
-    console.print(table)
+        console.width = 200  # piped to a file or a log: do not squeeze the columns into 80
+    for title, columns in (("contacts", funnel), ("outcomes", outcomes)):
+        table = Table(title=f"Collection KPIs, {title}: {first} to {last} (UTC days)")
+        for heading in ("day", "channel", "segment", *columns):
+            table.add_column(
+                heading,
+                justify="left" if heading in ("day", "channel", "segment") else "right",
+                no_wrap=True,
+            )
+        for r in [*rows, total]:
+            day = "total" if r.day is None else r.day.isoformat()
+            table.add_row(
+                day,
+                r.channel,
+                r.segment,
+                *(cell(r) for cell in columns.values()),
+                style="bold" if r is total else None,
+            )
+        console.print(table)
+    console.print(
+        "contact rate = outbound contacts / attempts; RPC rate = right-party contacts / contacts "
+        "(outbound + inbound); promise rate = RPCs with a promise / RPCs; kept rate = kept / "
+        "(kept + broken); claim wait: mean over the claimed cases only "
+        f"({total.escalations_claimed} of {total.escalations_total}). Definitions: "
+        "bot/analytics/kpi.py"
+    )
     if total.escalations:
         console.print(
             "escalations by reason: "

@@ -197,11 +197,13 @@ def worker(
 ) -> None:
     """Make the queued contacts through the gateway until Ctrl-C."""
     from bot.campaign.dispatch import GatewayExecutor, LedgerGate, Worker
+    from bot.infra import logs
     from bot.infra.redis_client import default_redis
     from bot.ledger.db import migrate
     from bot.settings import get_settings
 
     settings = get_settings()
+    logs.configure(settings.log_format)  # metrics: PROMETHEUS_MULTIPROC_DIR, docs/operations.md
     if not settings.api_token:
         typer.echo("set REMINDERBOT_API_TOKEN to the token `make run` printed", err=True)
         raise typer.Exit(2)
@@ -220,6 +222,7 @@ def worker(
         concurrency=concurrency,
         rate=rate,
         max_in_flight=max_in_flight,
+        carrier_calls_per_second=settings.carrier_calls_per_second,
     )
     stop = threading.Event()
 

@@ -16,15 +16,28 @@ def require_simulator() -> None:
         raise typer.Exit(2)
 
 
-def caller_steps(digits: str) -> list[dict]:
-    """The demo customer: every answer on the keypad, so any speech model (or none that knows
-    English) hears it the same; each key is pressed only after the bot has asked and gone quiet.
-    Identity: 1 (yes) · verification: the digits · the offer: 1 (pay the minimum) · the read-back:
-    1 (yes) · anything else: 2 (no) · hang up."""
+# The demo customer's answers, spoken by espeak-ng (the simulator sends them as 8 kHz mu-law),
+# in words Whisper tiny.en hears right through the phone line (bench/asr_accuracy.py).
+SPOKEN = {
+    "identity": "yes it is",  # Am I speaking with ...?
+    "offer": "yes I can",  # Can you pay the minimum of ... today?
+    "confirm": "yes",  # Just to confirm: you'll pay ... Is that right?
+    "anything_else": "no",  # Is there anything else I can help you with?
+}
+
+
+def caller_steps(digits: str, voice: str = "en-us") -> list[dict]:
+    """The demo customer: speaks every answer, and uses the keypad only where the bot asks for
+    keys, the verification question (the last 4 digits, or a date of birth that the demo does
+    not know); each answer only once the bot has asked and gone quiet. Identity: "yes it is" ·
+    verification: the digits on the keypad · the offer: "yes I can" (the minimum, today) · the
+    read-back: "yes" · anything else: "no" · hang up."""
     wait = {"wait_for_bot_s": 90}
+    said = [{"say": SPOKEN[k], "voice": voice} for k in SPOKEN]
+    answers = [said[0], {"dtmf": digits or "0000"}, *said[1:]]
     steps = [wait]
-    for keys in ("1", digits or "0000", "1", "1", "2"):
-        steps += [{"dtmf": keys}, wait]
+    for answer in answers:
+        steps += [answer, wait]
     return [*steps, {"hangup": True}]
 
 
@@ -40,18 +53,22 @@ def script_caller(phone: str, digits: str) -> None:
 
 
 def watch_call(call_sid: str) -> None:
-    """Print the conversation as it happens: the bot's words, the caller's, and timings."""
+    """Print the conversation as it happens: the bot's words, the caller's (as the recogniser
+    heard them), and how long the bot took to answer each caller turn."""
     import httpx
 
+    from bot.channels.voice.models import choose
     from bot.ledger.db import session_scope
     from bot.ledger.repo import attempts, conversations
 
     settings = get_settings()
-    shown, started = 0, time.monotonic()
+    typer.echo(f"speech recognition: {choose(settings).describe()}")
+    shown, heard, started = 0, 0, time.monotonic()
     while True:
         timeline = httpx.get(
             f"{settings.effective_twilio_api_base}/_sim/calls/{call_sid}", timeout=10
         ).json()
+        latencies = timeline["response_latencies_s"]
         with session_scope() as session:
             attempt = attempts.attempt_by_sid(session, call_sid)
             turns = (
@@ -59,14 +76,20 @@ def watch_call(call_sid: str) -> None:
                 if attempt and attempt.conversation_id
                 else []
             )
-            for turn in turns[shown:]:
-                who = "bot   " if turn.speaker == "bot" else "caller"
-                typer.echo(f"{time.monotonic() - started:6.1f}s {who} {turn.text}")
+            for i, turn in enumerate(turns[shown:], start=shown):
+                if turn.speaker != "bot":
+                    heard += 1
+                    who, after = "caller", ""
+                else:
+                    who, after = "bot   ", ""
+                    answers_caller = i > 0 and turns[i - 1].speaker != "bot"
+                    if answers_caller and 0 < heard <= len(latencies):
+                        after = f"   [answered in {latencies[heard - 1]:.2f} s]"
+                typer.echo(f"{time.monotonic() - started:6.1f}s {who} {turn.text}{after}")
             shown = len(turns)
         if timeline["ended"]:
             break
         time.sleep(0.5)
-    latencies = timeline["response_latencies_s"]
     typer.echo(
         f"call {timeline['status']} ({timeline['answered_by']}); "
         f"bot response latencies (s): {latencies}"

@@ -39,13 +39,26 @@ def serve(name: str = typer.Argument(..., help="redis | rasa | actions | gateway
     os.execvpe(commands[name][0], commands[name], child_env(settings, token))
 
 
-def run(demo: bool = typer.Option(True, help="Load the demo portfolio first.")) -> None:
+def run(
+    demo: bool = typer.Option(True, help="Load the demo portfolio first."),
+    replicas: int = typer.Option(
+        None, min=1, help="N gateways, Rasa and action servers behind HAProxy (or REPLICAS=N)."
+    ),
+) -> None:
     """Start the whole stack (Redis, Rasa, actions, gateway) and supervise it."""
     from bot.cli.accounts import DEMO_PORTFOLIO, import_accounts
+    from bot.infra.guards import StackRefused
+    from bot.infra.replicas import refuse_without_shared_state
     from bot.infra.supervisor import run_forever
     from bot.infra.supervisor import train as train_model
 
     settings = get_settings()
+    if replicas is not None:
+        settings = settings.copy(update={"replicas": replicas})
+    try:  # before training or importing anything
+        refuse_without_shared_state(settings)
+    except StackRefused as refused:
+        raise SystemExit(f"!! {refused}") from None
     train_model(settings)
     if demo:
         import_accounts(DEMO_PORTFOLIO)

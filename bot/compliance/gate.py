@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.compliance.location import plausible_zones, state_of
 from bot.compliance.profiles import Profile, profile_for
 from bot.compliance.rules import CHANNELS, NEVER, RULES, limits, to_us, window_open_everywhere
+from bot.infra.metrics import gate_decision
 from bot.ledger import models as m
 from bot.ledger.repo import accounts as account_repo
 from bot.ledger.repo import contact_history as history
@@ -197,7 +198,26 @@ def check_contact(
             decision.reason,
             decision.detail,
         )
+    gate_decision(channel, decision.allowed, decision.reason)
     _audit(session, account_id, channel, decision, actor)
+    return decision
+
+
+def recheck_window(
+    session: Session, account_id: str, *, stage: str, now: datetime | None = None, actor: str
+) -> GateDecision:
+    """The calling window once more, for a call already under way: when the carrier dials and
+    when it is answered, so a call queued past 21:00 is not made (Reg F §1006.6(b)(1)(i), in
+    every plausible zone). Only the window: the caps already count this very contact. A
+    refusal is audited like any gate decision, with the stage it was found at."""
+    now = now or datetime.now(timezone.utc)
+    account = account_repo.account(session, account_id)
+    profile = profile_for(account.jurisdiction, state_of(account.phone))
+    closed = window_open_everywhere(now, plausible_zones(account.timezone, account.phone), profile)
+    if closed is None:
+        return GateDecision(True, "allowed")
+    decision = _deny("outside_window", f"{stage}; closed in {closed}")
+    _audit(session, account_id, "voice", decision, actor)
     return decision
 
 

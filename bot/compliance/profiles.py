@@ -24,6 +24,12 @@ class Profile:
     record_retention_days: int
     voicemail: str
     sms_opt_out: str
+    # The opt-out line's catalog key (its text in the customer's language: "回复TD退订"), the
+    # signature every text starts with where the carriers require one (China: 【浦发银行】) and
+    # the segments one text may take (concatenated; 1: every text a single segment).
+    sms_opt_out_key: str = "sms.opt_out_line"
+    sms_signature: str = ""
+    sms_max_segments: int = 1
     # A state overlay on top of the jurisdiction (`with_overlay`): its code, its cap on calls and
     # texts together in 7 days (None: none), and whether the creditor may be named to others.
     state: str | None = None
@@ -45,6 +51,9 @@ def _profile(code: str, raw: dict) -> Profile:
         # The policy names the texts' catalog keys (bot/conversation/messages/).
         voicemail=configured(raw["voicemail"]),
         sms_opt_out=configured(raw["sms_opt_out"]),
+        sms_opt_out_key=raw["sms_opt_out"],
+        sms_signature=str(raw.get("sms_signature") or ""),
+        sms_max_segments=int(raw.get("sms_max_segments", 1)),
     )
 
 

@@ -69,6 +69,29 @@ def window_open_everywhere(now: datetime, zones, profile: Profile) -> str | None
     return None
 
 
+# The longest ValidityPeriod asked for: Twilio's SDK documents 1 to 14,400 s (newer docs allow
+# 36,000); the lower bound is accepted by both.
+MAX_TEXT_VALIDITY_S = 14_400
+
+
+def window_closes(now: datetime, zones, profile: Profile) -> datetime:
+    """The instant the window closes on the local day of `now`, in the zone it closes first."""
+    closes = []
+    for zone in zones:
+        tz = ZoneInfo(zone)
+        closes.append(datetime.combine(now.astimezone(tz).date(), profile.window_end, tz))
+    return min(closes)
+
+
+def text_validity_s(now: datetime, zones, profile: Profile) -> int:
+    """How long a text may wait in the carrier's queue: until the window closes in every
+    plausible zone. A text the carrier delivers later would reach the consumer at a time known
+    to be inconvenient (Reg F §1006.6(b)(1)(i)); Twilio drops a message whose ValidityPeriod
+    has passed (error 30036) instead of sending it."""
+    left = int((window_closes(now, zones, profile) - now).total_seconds())
+    return max(1, min(MAX_TEXT_VALIDITY_S, left))
+
+
 def window_opens_later_today(local: time, profile: Profile) -> bool:
     return local < profile.window_start
 

@@ -9,9 +9,13 @@ from datetime import date, datetime
 from bot.conversation import wording as say
 from bot.conversation.awaiting import Awaiting
 from bot.conversation.facts import AccountFacts
+from bot.conversation.language import follow
 from bot.conversation.messages import text
 from bot.conversation.policy import Policy
 from bot.conversation.wording import Bank
+
+# Digits as Chinese customers say them ("四八二幺"): before verification they are not quoted.
+CHINESE_DIGITS = set("零〇一二三四五六七八九十幺两")
 
 # The same question is asked at most this many times the same way (issue #14).
 ASK_AT_MOST = 2
@@ -86,6 +90,12 @@ class Outcome:
         return bool(self.state.get("ended"))
 
     @property
+    def lang(self) -> str:
+        """The language the bot now speaks in this conversation (the channels speak, recognise
+        and sign in it): the account's, or the customer's own once they switched."""
+        return self.state.get("lang") or "en"
+
+    @property
     def redact_customer_text(self) -> bool:
         # Set when the customer's message answered verification (card digits or date of birth).
         return bool(self.state.get("_redact"))
@@ -97,11 +107,13 @@ def priority_for(reason: str, days_past_due: int) -> int:
 
 
 class Run:
-    """One turn's work: collects messages and effects while handlers run."""
+    """One turn's work: collects messages and effects while handlers run. The turn is answered
+    in the language the customer wrote it in, when it tells (bot/conversation/language.py)."""
 
     def __init__(self, state: dict, turn: Turn, ctx: Context):
         self.state = {**state, "pending": dict(state.get("pending", {}))}
         self.state.pop("_redact", None)
+        self.state["lang"] = follow(self.state, turn.text, ctx.account.lang)
         self._pending_before = dict(self.state["pending"])
         self.turn = turn
         self.ctx = ctx
@@ -111,6 +123,21 @@ class Run:
     @property
     def account(self) -> AccountFacts:
         return self.ctx.account
+
+    @property
+    def lang(self) -> str:
+        """The conversation's language now: every text and every reading of a value uses it."""
+        return self.state["lang"]
+
+    @property
+    def bank_name(self) -> str:
+        return self.ctx.bank.called(self.lang)
+
+    def money(self, amount) -> str:
+        return say.money(self.account, amount, self.lang)
+
+    def day(self, value) -> str:
+        return say.day(value, self.lang)
 
     @property
     def awaiting(self) -> Awaiting | None:
@@ -137,15 +164,15 @@ class Run:
             return
         if count > ASK_AT_MOST + 1:  # cannot answer "would you like a person?" either
             self.escalate("not_understood", "The bot could not understand the customer.")
-            self.end(text("human.after_not_understood"))
+            self.end(text("human.after_not_understood", self.lang))
             return
         # The state keeps the plain string: it is JSON in a Rasa slot.
         self.state["awaiting"] = awaiting.value
         self.state["asked"] = {"question": awaiting.value, "count": count}
         if count > ASK_AT_MOST:
-            self.say(say.reprompt(awaiting, self.state, self.account, self.ctx.policy))
+            self.say(say.reprompt(awaiting, self.state, self.account, self.ctx.policy, self.lang))
         else:
-            self.say(say.prompt(awaiting, self.state, self.account, self.ctx.policy))
+            self.say(say.prompt(awaiting, self.state, self.account, self.ctx.policy, self.lang))
 
     def times_asked(self, awaiting: Awaiting) -> int:
         """How many times in a row `awaiting` was asked, if it is the last question asked."""
@@ -159,13 +186,13 @@ class Run:
     def offer_a_person(self, resume: Awaiting, reason: str = "not_understood") -> None:
         self.state["resume"] = resume.value
         self.state["human_reason"] = reason
-        self.say(text("conversation.not_understood_again"))
+        self.say(text("conversation.not_understood_again", self.lang))
         self.ask(Awaiting.HUMAN_OFFER)
 
     def reask(self) -> None:
         """The awaited question again after an aside (a question answered, a greeting): the
         customer has not tried to answer it, so this does not count."""
-        self.say(say.prompt(self.awaiting, self.state, self.account, self.ctx.policy))
+        self.say(say.prompt(self.awaiting, self.state, self.account, self.ctx.policy, self.lang))
 
     def record(self, kind: str, **data) -> None:
         self.effects.append(Effect(kind, data))
@@ -184,7 +211,7 @@ class Run:
         if (
             self.state.get("_redact")
             or phase == "verifying"
-            or (phase != "verified" and any(c.isdigit() for c in said))
+            or (phase != "verified" and any(c.isdigit() or c in CHINESE_DIGITS for c in said))
         ):
             last = "[not quoted: it may hold a verification answer]"
         else:

@@ -61,15 +61,17 @@ def start(*, conversation_id: str, channel: str, ctx: Context) -> Outcome:
         "pending": {},
         "captured": [],
         "outcomes": [],
+        # The conversation's language: the account's, until the customer writes in another.
+        "lang": ctx.account.lang,
     }
-    return Outcome([say.opening(ctx.account, ctx.bank, channel)], state, [])
+    return Outcome([say.opening(ctx.account, ctx.bank, channel, ctx.account.lang)], state, [])
 
 
 def handle(action: str, turn: Turn, state: dict, ctx: Context) -> Outcome:
     """Run one customer turn that Rasa mapped to `action`."""
     run = Run(state, turn, ctx)
     if run.state.get("ended"):
-        run.say(text("conversation.ended"))
+        run.say(text("conversation.ended", run.lang))
         return run.done()
     if action in GLOBAL:
         GLOBAL[action](run)

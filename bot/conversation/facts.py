@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bot.conversation.language import normalise
 from bot.ledger.models import Account
 
 PRODUCT_NAMES = {
@@ -32,6 +33,8 @@ class AccountFacts:
     dob_hash: str
     last4_hash: str
     paused_reason: str | None = None
+    # The portfolio's language code; the conversation starts in it (see `lang`).
+    language: str = "en"
 
     @classmethod
     def from_account(cls, account: Account) -> AccountFacts:
@@ -40,6 +43,12 @@ class AccountFacts:
     @property
     def first_name(self) -> str:
         return self.customer_name.split()[0]
+
+    @property
+    def lang(self) -> str:
+        """The language the bot speaks to this customer first ("en" or "zh"); a ledger written
+        before the import normalised codes may still say "zh-CN"."""
+        return normalise(self.language)
 
     @property
     def product_name(self) -> str:

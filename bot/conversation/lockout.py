@@ -124,7 +124,8 @@ def guard(
         # Whatever the customer sent with this turn may be (part of) an answer.
         "_redact": bool(outcome.state.get("_redact") or failed or passed),
     }
-    return Outcome([text("verification.locked", bank_phone=bank_phone)], state, effects)
+    lang = outcome.state.get("lang") or before.get("lang") or "en"
+    return Outcome([text("verification.locked", lang, bank_phone=bank_phone)], state, effects)
 
 
 def unlock(session: Session, account_id: str, *, by: str) -> int:

@@ -15,6 +15,7 @@ from bot.conversation.facts import AccountFacts
 from bot.conversation.policy import load_policy
 from bot.conversation.records import apply_effects, transcribe
 from bot.conversation.wording import Bank
+from bot.infra.metrics import in_turn, timed_stage
 from bot.infra.redis_client import default_redis
 from bot.ledger.db import session_scope
 from bot.ledger.repo import accounts, conversations, dialogue
@@ -42,7 +43,12 @@ def _context(session, account_id: str, now: datetime | None) -> engine.Context:
         account=AccountFacts.from_account(account),
         now=now or datetime.now(timezone.utc),
         policy=load_policy(),
-        bank=Bank(settings.bank_name, settings.bank_phone, settings.payment_url),
+        bank=Bank(
+            settings.bank_name,
+            settings.bank_phone,
+            settings.payment_url,
+            names={"zh": settings.bank_name_zh},
+        ),
     )
 
 
@@ -50,6 +56,7 @@ def _queue() -> EscalationQueue:
     return EscalationQueue(default_redis(), get_settings().escalation_stream)
 
 
+@timed_stage("action")
 def open_conversation(
     *, conversation_id: str, account_id: str, channel: str, now: datetime | None = None
 ) -> engine.Outcome:
@@ -68,6 +75,7 @@ def open_conversation(
         return outcome
 
 
+@timed_stage("action")
 def take_turn(
     *, action: str, turn: engine.Turn, conversation_id: str, now: datetime | None = None
 ) -> engine.Outcome:
@@ -75,6 +83,7 @@ def take_turn(
         state = dialogue.state(session, conversation_id)
         if state is None:
             raise NotStarted(conversation_id)
+        in_turn(state["channel"], conversation_id)
         ctx = _context(session, state["account_id"], now)
         outcome = engine.handle(action, turn, state, ctx)
         # Failed answers count per account, across conversations; a locked account cannot

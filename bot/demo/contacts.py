@@ -110,6 +110,11 @@ class _Simulation(_Population):
                 disposition=disposition,
             )
         )
+        # The customer's side of it: a contact is a person who answered or replied (the KPIs
+        # count a conversation with a customer's turn, bot/analytics/kpi.py).
+        self.rows["conversation_turns"].append(
+            dict(conversation_id=conv_id, speaker="customer", text="(synthetic)", at=started)
+        )
         if escalate:
             self.escalation(acct, day, escalate, ended, common)
         return conv_id, disposition, ended

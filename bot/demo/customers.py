@@ -41,9 +41,10 @@ US_NAMES = (
     ("James", "Mary", "Robert", "Linda", "Michael", "Sarah", "David", "Maria", "Kevin", "Aisha"),
     ("Smith", "Johnson", "Garcia", "Brown", "Miller", "Davis", "Lopez", "Wilson", "Nguyen", "Lee"),
 )
+# Mandarin-speaking customers (issue #13), named in characters, the surname first.
 CN_NAMES = (
-    ("Wei", "Fang", "Lei", "Jing", "Qiang", "Min", "Jun", "Yan", "Tao", "Hui"),
-    ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou"),
+    ("伟", "芳", "磊", "静", "强", "敏", "军", "燕", "涛", "慧"),
+    ("王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"),
 )
 # (median balance in USD, sigma of its log, months the minimum instalment spreads over)
 PRODUCTS = {
@@ -143,12 +144,13 @@ class _Population:
         )
         dob = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 50))
         created = datetime.combine(self.start - timedelta(days=1), time(), timezone.utc)
+        given, family = rng.choice(first), rng.choice(last)
         row = dict(
             account_id=account_id,
-            customer_name=f"{rng.choice(first)} {rng.choice(last)}",
+            customer_name=f"{given} {family}" if us else f"{family}{given}",
             phone=phone,
             timezone=zone,
-            language="en" if us else "zh-CN",
+            language="en" if us else "zh",
             product=product,
             currency="USD" if us else "CNY",
             balance=balance,

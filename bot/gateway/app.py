@@ -16,16 +16,19 @@ from bot.channels.outreach import Outreach
 from bot.channels.sms import Bank as SmsBank
 from bot.channels.sms import SmsChannel
 from bot.channels.turns import Conversations
+from bot.channels.voice import models as speech_models
 from bot.channels.voice.registry import CallRegistry
 from bot.channels.voice.service import VoiceService, warm_recognizers
 from bot.channels.webchat import router as chat_router
 from bot.gateway.api import router as api_router
 from bot.gateway.body_limits import TwilioBodyGuard
 from bot.gateway.deps import HttpDep, QueueDep, RasaDep
+from bot.gateway.metrics_route import router as metrics_router
 from bot.gateway.twilio_auth import development_token_misplaced
 from bot.gateway.twilio_media import router as media_router
 from bot.gateway.twilio_sms import router as sms_router
 from bot.gateway.twilio_voice import router as voice_router
+from bot.infra import logs, metrics
 from bot.infra.rasa_client import RasaClient
 from bot.infra.redis_client import redis_for
 from bot.ledger import db
@@ -36,7 +39,7 @@ from bot.web.live import ConsoleHub
 from bot.web.security import Sessions
 from bot.web.templating import WEB
 from bot.web.throttle import Limits, LoginThrottle
-from telephony.asr import ModelMissing, load_model
+from telephony.asr import ModelMissing
 from telephony.tts import Speaker
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    logs.configure(settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -71,12 +75,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.vosk_model, app.state.voice, app.state.voice_problem = None, None, ""
         background: set[asyncio.Task] = set()
         try:
-            model = await asyncio.to_thread(load_model, str(settings.effective_vosk_model_path))
+            model = await asyncio.to_thread(speech_models.load, settings)
             app.state.vosk_model = model
             app.state.voice = VoiceService(
                 settings, conversations, CallRegistry(redis), outreach.twilio
             )
-            _keep(background, warm_recognizers(settings, speaker, model), "warming recognizers")
+            try:  # before serving: the first burst of calls finds warm recognisers
+                await warm_recognizers(settings, speaker, model)
+            except Exception:  # noqa: BLE001 - cold recognisers are slow, not broken
+                log.exception("warming recognizers failed")
         except ModelMissing as missing:
             # Without a model the voice channel refuses to start; the rest of the stack runs.
             app.state.voice_problem = str(missing)
@@ -106,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(media_router)
     app.include_router(chat_router)
     app.include_router(console_router)
+    app.include_router(metrics_router)
     # Before any route: an unsigned /twilio/* body is refused by size and type unparsed.
     app.add_middleware(TwilioBodyGuard)
     if development_token_misplaced(settings):
@@ -129,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         names = ("redis", "rasa", "actions", "database")
         state = {name: "up" if ok else "down" for name, ok in zip(names, parts, strict=True)}
+        metrics.parts_up(dict(zip(names, parts, strict=True)))
         return JSONResponse(
             {"status": "ok" if all(parts) else "degraded", "parts": state},
             status_code=200 if all(parts) else 503,

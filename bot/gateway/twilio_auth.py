@@ -16,6 +16,7 @@ from fastapi import HTTPException, Request
 from fastapi.requests import HTTPConnection
 
 from bot.gateway.deps import SettingsDep
+from bot.infra.metrics import signature_failure
 from bot.settings import SANDBOX_TWILIO_AUTH_TOKEN, Settings
 from telephony.signatures import is_valid
 
@@ -74,5 +75,6 @@ async def twilio_form(request: Request, settings: SettingsDep) -> dict[str, str]
     token = settings.twilio_auth_token
     if not signature or not is_valid(public_url(request, settings), params, signature, token):
         log.warning("refused a Twilio request with a bad signature: %s", request.url.path)
+        signature_failure(getattr(request.scope.get("route"), "path", "unknown"))
         raise HTTPException(403, "invalid Twilio signature")
     return params

@@ -14,6 +14,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bot.gateway.deps import RedisDep, SettingsDep, SpeakerDep, VoiceDep, VoskModelDep
 from bot.gateway.twilio_auth import token_usable_for
+from bot.infra import logs, metrics
 from telephony.call import CallSession, VoiceSettings
 from telephony.signatures import is_valid
 
@@ -30,6 +31,7 @@ async def _admit(websocket: WebSocket, token: str, settings, voice) -> str | Non
     signature = websocket.headers.get("x-twilio-signature", "")
     if not is_valid(voice.stream_url(token) + query, {}, signature, settings.twilio_auth_token):
         log.warning("refused a media stream with a bad signature")
+        metrics.signature_failure("twilio/media")
         return None
     registry = voice.registry
     call_sid = await asyncio.to_thread(registry.consume_stream_token, token)
@@ -61,6 +63,7 @@ async def media_stream(
         await websocket.close(code=REFUSED)
         return
     await websocket.accept()
+    logs.bind(call_id=call_sid)
     session: CallSession | None = None
     try:
         while True:
@@ -98,6 +101,7 @@ async def media_stream(
         if session is not None:
             await session.close()
             await asyncio.to_thread(_keep_timings, redis, session)
+            metrics.voice_turns(session.stats.turns)
 
 
 def _keep_timings(redis, session: CallSession) -> None:
@@ -109,6 +113,7 @@ def _keep_timings(redis, session: CallSession) -> None:
                 "voice_to_voice_ms": (t.first_audio_at - t.last_voice_at) * 1000,
                 "kind": t.kind,
                 "end_of_turn_wait_ms": t.wait_ms,
+                "end_reason": t.end_reason,  # "whole_answer": the short silence ended it
             }
         )
         for t in session.stats.turns

@@ -20,6 +20,7 @@ router = APIRouter(prefix="/twilio", tags=["twilio"])
 log = logging.getLogger(__name__)
 TwilioForm = Annotated[dict, Depends(twilio_form)]
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
+DIALLING = {"initiated", "ringing"}
 STATUSES = FINAL | {"queued", "initiated", "ringing", "in-progress", "answered"}
 
 
@@ -41,11 +42,15 @@ async def answer(params: TwilioForm, voice: VoiceDep):
 
 
 @router.post("/voice/status")
-async def call_status(params: TwilioForm):
+async def call_status(params: TwilioForm, voice: VoiceDep):
     sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
     key = f"{sid}:{status}"
     if status in STATUSES and await asyncio.to_thread(webhook_events.claim, "call_status", key):
         await asyncio.to_thread(update_attempt_status, sid, status, ended=status in FINAL)
+        # The carrier dials now: a call queued past the end of the window is cancelled.
+        dialling = status in DIALLING and voice is not None
+        if dialling and await asyncio.to_thread(voice.window_closed, sid, status):
+            await voice.cancel(sid)
     return xml(twiml.empty())
 
 
@@ -55,10 +60,6 @@ async def machine_detection(params: TwilioForm, voice: VoiceDep):
     if not await asyncio.to_thread(webhook_events.claim, "amd", sid):
         return xml(twiml.empty())
     await asyncio.to_thread(update_attempt_status, sid, "in-progress", answered_by=answered_by)
-    if answered_by.startswith("machine") or answered_by == "fax":
-        message = await asyncio.to_thread(voice.voicemail, sid) if voice else None
-        if message:
-            from telephony import twilio_client
-
-            await twilio_client.redirect_call(voice.twilio, sid, message)
+    if voice is not None:
+        await voice.detected(sid, answered_by or "unknown")
     return xml(twiml.empty())

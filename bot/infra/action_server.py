@@ -15,6 +15,7 @@ from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.infra import logs
 from bot.settings import get_settings
 
 SECRET_HEADER = "X-Reminderbot-Actions-Secret"  # noqa: S105 - a header name
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--actions", default="actions")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure(settings.log_format)
     app = build_app(settings.effective_actions_secret, args.actions)
     log.info("action server on http://%s:%s", args.host, args.port)
     app.run(args.host, args.port, workers=1, access_log=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import redis
 
+from bot.infra.guards import StackRefused, port_free
 from bot.infra.supervisor import Stack, model_path
 from bot.ledger.portfolio import import_accounts
 from bot.settings import ROOT, SANDBOX_ACCOUNT_SID, SANDBOX_TWILIO_AUTH_TOKEN, Settings
@@ -24,10 +25,15 @@ DEMO = ROOT / "bot" / "demo" / "portfolio.csv"
 TOKEN = "test-api-token"  # noqa: S105 - a throw-away stack's token, never a real one
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(span: int = 1) -> int:
+    """A free port; with span > 1, the first of that many free ports in a row (the replica
+    profile puts replica i on port + i: bot/infra/replicas.py)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            first = sock.getsockname()[1]
+        if span == 1 or all(port_free("127.0.0.1", first + i) for i in range(1, span)):
+            return first
 
 
 def korean_model() -> str:
@@ -52,6 +58,9 @@ def sandbox_voice_settings() -> dict:
         "voice_no_words": "아니요",
         "voice_digit_words": "영|공,일,이,삼,사,오,육,칠,팔,구",
         "voice_silence_s": 1.5,
+        # Test stacks warm 2 Korean decoders before serving, not the production 10 (each ~2.7 s
+        # of CPU and ~33 MB); a benchmark of the first burst passes voice_max_calls=K itself.
+        "voice_max_calls": 2,
         "agent_line_number": "+15550109999",
         "agent_line_hours": "00:00-23:59",
         "agent_line_timezone": "UTC",
@@ -104,15 +113,16 @@ class NoModel(RuntimeError):
 
 def start_stack(var_dir: Path, **overrides) -> RunningStack:
     """A stack on free ports under ``var_dir``, the demo portfolio loaded, ready to drive."""
-    gateway_port = free_port()
+    span = 1 + overrides.get("replicas", 1) if overrides.get("replicas", 1) > 1 else 1
+    gateway_port = free_port(span)
     carrier = SimThread(
         webhook_base=f"http://127.0.0.1:{gateway_port}", auth_token=SANDBOX_TWILIO_AUTH_TOKEN
     )
     settings = Settings(
         var_dir=var_dir,
         embedded_redis_port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
+        rasa_port=free_port(span),
+        actions_port=free_port(span),
         gateway_port=gateway_port,
         api_token=TOKEN,
         twilio_api_base=carrier.sim.base_url,
@@ -122,10 +132,10 @@ def start_stack(var_dir: Path, **overrides) -> RunningStack:
         carrier.close()
         raise NoModel("no trained model: run `make test` (it trains first) or `make train`")
     stack = Stack(settings, TOKEN, quiet=True)
-    stack.start()
     try:
+        stack.start()
         stack.wait_ready(timeout=300)
-    except TimeoutError:
+    except (TimeoutError, StackRefused):
         for proc in stack.procs:
             print(f"--- {proc.name}\n{proc.tail(40)}")
         stack.stop()

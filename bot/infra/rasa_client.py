@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from bot.infra.metrics import timed_stage
+
 
 class RasaUnavailable(Exception):
     pass
@@ -24,6 +26,7 @@ class RasaClient:
         self.base_url = base_url.rstrip("/")
         self.http = client or httpx.AsyncClient(timeout=timeout)
 
+    @timed_stage("rasa")
     async def send(self, sender: str, message: str) -> RasaReply:
         try:
             response = await self.http.post(

@@ -1,9 +1,13 @@
 """The stack supervisor: starts Redis (embedded unless REDIS_URL), Rasa, the action server and
 the gateway; restarts a process that dies (reporting its last log lines); reports ready only when
-the gateway's /health says every part is up; stops everything on Ctrl-C."""
+the gateway's /health says every part is up; stops everything on Ctrl-C or SIGTERM.
+
+It refuses to start when a port it needs is taken or another supervisor runs the same var_dir,
+and its children never outlive it, even killed with -9 (bot/infra/guards.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,6 +20,8 @@ from urllib.parse import urlparse
 
 import httpx
 
+from bot.infra import metrics
+from bot.infra.guards import Need, PidFile, StackRefused, check_ports, die_with_parent
 from bot.infra.redis_client import embedded_server_command
 from bot.settings import ROOT, Settings
 
@@ -99,7 +105,9 @@ class Proc:
             env=self.env,
             stdout=handle,
             stderr=subprocess.STDOUT,
+            # Its own process group (stopped as one), and SIGTERM when the supervisor dies.
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         handle.close()
         self.started_at = time.monotonic()
@@ -107,15 +115,26 @@ class Proc:
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
-    def stop(self, timeout: float = 10) -> None:
-        if not self.alive():
+    def terminate(self) -> None:
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)
+
+    def wait_or_kill(self, deadline: float) -> None:
+        """Wait for the exit until `deadline` (monotonic), then SIGKILL the group."""
+        if self.popen is None:
             return
-        os.killpg(self.popen.pid, signal.SIGTERM)
         try:
-            self.popen.wait(timeout)
+            self.popen.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(self.popen.pid, signal.SIGKILL)
+            print(f"!! {self.name} ignored SIGTERM; killing it", file=sys.stderr, flush=True)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait()
+
+    def stop(self, timeout: float = 10) -> None:
+        self.terminate()
+        self.wait_or_kill(time.monotonic() + timeout)
 
     def tail(self, lines: int = 20) -> str:
         try:
@@ -148,6 +167,8 @@ def child_env(settings: Settings, api_token: str) -> dict[str, str]:
             "ACTIONS_WEBHOOK_URL": settings.effective_actions_url + "/webhook",
             "SANIC_HOST": settings.actions_host,
             "PYTHONPATH": str(ROOT),
+            # Every process writes its metrics here; the gateway's /metrics adds them up.
+            metrics.MULTIPROC_ENV: str(metrics.run_dir(settings.var_dir)),
         }
     )
     return env
@@ -191,6 +212,11 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
             str(settings.gateway_port),
             "--log-level",
             "warning",
+            # Open WebSockets (the console's live feed waits on its queue, a call's media
+            # stream) would otherwise hold a SIGTERM'd gateway forever: after 5 s their tasks
+            # are cancelled and the lifespan shuts down.
+            "--timeout-graceful-shutdown",
+            "5",
         ],
     }
     if settings.uses_simulator and not settings.twilio_api_base:
@@ -215,7 +241,32 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
             password=settings.effective_redis_password,
         )
         commands = {"redis": redis, **commands}
+    if settings.replicas > 1:  # N of each behind HAProxy (bot/infra/replicas.py)
+        from bot.infra import replicas
+
+        return replicas.process_commands(settings, commands)
     return commands
+
+
+def port_needs(settings: Settings, names: list[str]) -> list[Need]:
+    """The ports the named processes will listen on, to check before any of them starts."""
+    if settings.replicas > 1:
+        from bot.infra import replicas
+
+        return replicas.port_needs(settings, names)
+    known = {
+        "redis": Need("redis", "127.0.0.1", settings.embedded_redis_port),
+        "rasa": Need("rasa", "127.0.0.1", settings.rasa_port),
+        "actions": Need("actions", settings.actions_host, settings.actions_port),
+        "gateway": Need("gateway", settings.gateway_host, settings.gateway_port),
+        "twilio-sim": Need("twilio-sim", "127.0.0.1", settings.twilio_sim_port),
+    }
+    return [known[name] for name in names if name in known]
+
+
+# Stopped front to back: nothing new comes in while the parts behind finish their turns, and
+# Redis (the escalation stream, the locks) goes last.
+STOP_ORDER = (("gateway", "twilio-sim"), ("rasa", "actions"))
 
 
 def without_password(url: str) -> str:
@@ -236,25 +287,41 @@ class Stack:
             Proc(name, cmd, env, logs / f"{name}.log")
             for name, cmd in process_commands(settings).items()
         ]
+        self.pid_file = PidFile(settings.var_dir)
 
     def say(self, text: str) -> None:
         if not self.quiet:
             print(text, flush=True)
 
     def start(self) -> None:
+        """Start every process; StackRefused (nothing started) if another supervisor runs this
+        var_dir or a port is taken. Leftovers of a supervisor that died are stopped first."""
         from bot.ledger.db import migrate
 
+        for line in self.pid_file.claim():
+            self.say(line)
+        check_ports(port_needs(self.settings, [p.name for p in self.procs]))
         migrate(self.settings.sql_url)
+        metrics.fresh_dir(metrics.run_dir(self.settings.var_dir))  # this run's figures only
         for proc in self.procs:
             proc.start()
             self.say(f"started {proc.name} (pid {proc.popen.pid}), log {proc.log}")
+        self.record()
+
+    def record(self) -> None:
+        self.pid_file.write({p.name: p.popen.pid for p in self.procs if p.popen is not None})
 
     def health(self) -> tuple[bool, dict]:
         try:
             response = httpx.get(self.settings.gateway_url + "/health", timeout=5)
-            return response.status_code == 200, response.json().get("parts", {})
+            ok, parts = response.status_code == 200, response.json().get("parts", {})
         except (httpx.HTTPError, ValueError):
-            return False, {}
+            ok, parts = False, {}
+        if self.settings.replicas > 1:  # and HAProxy's checks: every replica up
+            from bot.infra import replicas
+
+            return replicas.health(self.settings, ok, parts)
+        return ok, parts
 
     def wait_ready(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
@@ -282,15 +349,32 @@ class Stack:
             if len(proc.history) == proc.history.maxlen and proc.history[-1] - proc.history[0] < 60:
                 time.sleep(5)
             proc.restarts += 1
+            metrics.process_died(proc.popen.pid, metrics.run_dir(self.settings.var_dir))
             proc.start()
+            self.record()
             self.say(f"restarted {proc.name} (pid {proc.popen.pid})")
 
     def find(self, name: str) -> Proc:
         return next(p for p in self.procs if p.name == name)
 
-    def stop(self) -> None:
-        for proc in reversed(self.procs):
-            proc.stop()
+    def stop(self, timeout: float = 10) -> None:
+        """SIGTERM each rank of STOP_ORDER together, then the rest (Redis); a process still
+        there after `timeout` seconds is killed."""
+        order = STOP_ORDER
+        if self.settings.replicas > 1:
+            from bot.infra import replicas
+
+            order = replicas.stop_order(self.settings)
+        ranks = [[p for p in self.procs if p.name in names] for names in order]
+        ranked = {p.name for rank in ranks for p in rank}
+        ranks.append([p for p in self.procs if p.name not in ranked])
+        for rank in ranks:
+            for proc in rank:
+                proc.terminate()
+            deadline = time.monotonic() + timeout
+            for proc in rank:
+                proc.wait_or_kill(deadline)
+        self.pid_file.remove()
 
 
 def run_forever(settings: Settings, api_token: str) -> None:
@@ -301,7 +385,10 @@ def run_forever(settings: Settings, api_token: str) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        stack.start()
+        try:
+            stack.start()
+        except StackRefused as refused:
+            raise SystemExit(f"!! {refused}") from None
         print("Waiting for every part to answer its health check...", flush=True)
         stack.wait_ready()
         base = settings.gateway_url

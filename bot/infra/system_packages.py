@@ -17,9 +17,19 @@ from collections.abc import Callable, Sequence
 VOICE = ["espeak-ng", "libespeak-ng1"]  # the bot's voice (pyttsx3 drives espeak-ng)
 PACKAGES = {
     "run": VOICE,
-    # Headless Chromium for the browser tests; sox for the telephony tests' audio.
-    "test": [*VOICE, "chromium", "chromium-driver", "sox"],
+    # `REPLICAS=N make run` (N > 1): the replicas sit behind HAProxy (bot/infra/replicas.py).
+    "replicas": [*VOICE, "haproxy"],
+    # Headless Chromium for the browser tests, with a font that draws Chinese (the chat page
+    # and the console in Mandarin); sox for the telephony tests' audio; HAProxy for the
+    # replica test (tests/stack/test_replicas.py).
+    "test": [*VOICE, "chromium", "chromium-driver", "sox", "fonts-wqy-microhei", "haproxy"],
 }
+
+
+def target_for(target: str, environ: dict) -> str:
+    """`make run` with REPLICAS above 1 needs what the replica profile needs."""
+    replicas = environ.get("REPLICAS", "1").strip()
+    return "replicas" if target == "run" and replicas.isdigit() and int(replicas) > 1 else target
 
 
 def dpkg_installed(package: str) -> bool:
@@ -97,4 +107,4 @@ def check(
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in PACKAGES:
         sys.exit(f"usage: python3 -m bot.infra.system_packages {'|'.join(PACKAGES)}")
-    sys.exit(check(sys.argv[1]))
+    sys.exit(check(target_for(sys.argv[1], os.environ)))

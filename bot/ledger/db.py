@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.infra.metrics import timed_generator
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -47,6 +49,7 @@ def _session_factory(url: str) -> sessionmaker:
 
 
 @contextmanager
+@timed_generator("ledger")
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises."""
     session = _session_factory(url or default_url())()

@@ -212,6 +212,9 @@ class OptOut(Base):
     account_id = _account_fk()
     conversation_id = _conversation_fk()
     channel = Column(String(8), nullable=False)  # voice | sms | chat | all
+    # The number the opt-out was made for: it stops every account reached at that number, now
+    # or later, as well as the account it was recorded on (TCPA: consent is the subscriber's).
+    phone = Column(String(32), index=True)
     source_text = Column(Text)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     revoked_at = Column(UTCDateTime)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from bot.conversation.language import ALIASES as LANGUAGES
 from bot.conversation.verification import hash_key, secret_hash
 from bot.ledger.repo import accounts
 
@@ -102,7 +103,12 @@ def _parse_row(row: dict[str, str], line: int) -> tuple[dict | None, list[str]]:
     check("customer_name", str, "a name is required")
     check("phone", pattern(E164.pattern), "a phone number in E.164 form such as +14155550100")
     check("timezone", lambda v: ZoneInfo(v) and v, "an IANA time zone such as America/New_York")
-    check("language", pattern(r"[a-z]{2}(-[A-Z]{2})?"), "a language code such as en or zh-CN")
+    check(
+        "language",
+        # Stored normalised, so every reader sees "en" or "zh".
+        lambda v: LANGUAGES[v.lower().replace("_", "-")],
+        "en or zh (zh-CN and zh-Hans are read as zh)",
+    )
     check("product", one_of(PRODUCTS), "one of " + ", ".join(sorted(PRODUCTS)))
     check("currency", one_of(CURRENCIES), "an ISO 4217 code such as USD or CNY")
     check("balance", _money, "a non-negative amount with at most 2 decimals")

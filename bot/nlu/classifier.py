@@ -6,6 +6,12 @@ CPU cores reached 0.85 weighted F1 in cross-validation, with or without the embe
 feature. Customers paraphrase with words no example has ("pound sand", "i'm between jobs"); the
 embedding puts such paraphrases next to the examples, and a linear model over it and the
 n-grams generalises best here (0.95). DIET still extracts the entities (config.yml).
+
+Mandarin (docs/quality.md, "one model for both languages"): the English embedding means
+nothing for Chinese, so a message mostly in Chinese gets a zero embedding and is classified on
+its n-grams: jieba's words (1-2) and the character n-grams, which for Chinese are close to
+words themselves. The feature spaces of the two languages barely overlap, so one linear model
+serves both without either pulling the other.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu.minilm import shared_encoder
+from bot.nlu.tokenizer import CJK, cut
 
 FILE = "intent_classifier.pkl"
 
@@ -38,6 +45,7 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
         return {
             "C": 20.0,  # weak regularisation: the examples are few and each one counts
             "embedding_weight": 2.0,  # the embedding's scale against the n-gram tf-idf rows
+            "chinese_words_weight": 1.0,  # jieba words' scale against the character n-grams
             "ranking_length": 10,
         }
 
@@ -84,13 +92,28 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
 
     def _features(self, texts: list[str], fit: bool = False) -> sp.csr_matrix:
         words, chars = self._fitted["words"], self._fitted["chars"]
+        zh_words = self._fitted.get("zh_words")  # absent in models trained before Mandarin
+        latin = [CJK.sub(" ", t) for t in texts]
+        segmented = [" ".join(w for w, _ in cut(t)) for t in texts]
         if fit:
-            words.fit(texts)
+            words.fit(latin)
             chars.fit(texts)
-        embedding = shared_encoder().encode(texts) * self.config["embedding_weight"]
-        return sp.hstack(
-            [words.transform(texts), chars.transform(texts), sp.csr_matrix(embedding)]
-        ).tocsr()
+            if any(segmented):
+                zh_words.fit(segmented)
+            else:  # no Chinese examples: nothing to learn words from
+                zh_words = self._fitted["zh_words"] = None
+        embedding = np.zeros((len(texts), shared_encoder().dim), dtype=np.float32)
+        english = [i for i, t in enumerate(texts) if not is_chinese(t)]
+        if english:
+            embedding[english] = shared_encoder().encode([texts[i] for i in english])
+        blocks = [
+            words.transform(latin),
+            chars.transform(texts),
+            sp.csr_matrix(embedding * self.config["embedding_weight"]),
+        ]
+        if zh_words is not None:
+            blocks.append(zh_words.transform(segmented) * self.config["chinese_words_weight"])
+        return sp.hstack(blocks).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
@@ -100,6 +123,13 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
         self._fitted = {
             "words": TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
             "chars": TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), sublinear_tf=True),
+            # Single characters are words in Chinese (还, 对, 不): every jieba token counts.
+            "zh_words": TfidfVectorizer(
+                token_pattern=r"\S+",  # noqa: S106 (a regex, not a password)
+                ngram_range=(1, 2),
+                sublinear_tf=True,
+                lowercase=False,
+            ),
         }
         features = self._features(texts, fit=True)
         model = LogisticRegression(C=self.config["C"], max_iter=5000)
@@ -130,6 +160,12 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+def is_chinese(text: str) -> bool:
+    """Mostly Chinese: more Chinese characters than Latin letters ("我已经还了ok" is)."""
+    chinese = len(CJK.findall(text))
+    return chinese > 0 and chinese >= sum(c.isascii() and c.isalpha() for c in text)
 
 
 def _normal(text: str) -> str:

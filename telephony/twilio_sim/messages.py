@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 DEFAULT_ERRORS = {
     "undelivered": (30003, "Unreachable destination handset"),
     "failed": (30008, "Unknown error"),
+    "expired": (30036, "Validity Period Expired"),
 }
+MAX_VALIDITY_S = 14_400  # the range Twilio's Messages API accepts: 1 to 14,400 seconds
 
 
 class WebhookRejected(RuntimeError):
@@ -38,17 +40,23 @@ async def deliver(sim: Simulator, message: SimMessage) -> None:
     scenario = message.scenario
     outcome = scenario.outcome if scenario else "delivered"
     delay = scenario.step_delay_s if scenario else 0.02
+    queued = scenario.queued_s if scenario else 0.0
+    if message.validity_period is not None and queued > message.validity_period:
+        outcome = "expired"  # dropped in the queue, never sent
     path = {
         "delivered": ["queued", "sent", "delivered"],
         "undelivered": ["queued", "sent", "undelivered"],
         "failed": ["queued", "failed"],
+        "expired": ["queued", "failed"],
     }[outcome]
+    # The time in the queue, cut short where the validity period ends it.
+    waiting = min(queued, message.validity_period) if outcome == "expired" else queued
     if outcome in DEFAULT_ERRORS:
         code, text = DEFAULT_ERRORS[outcome]
         message.error_code = scenario.error_code if scenario and scenario.error_code else code
         message.error_message = text
-    for status in path:
-        await asyncio.sleep(delay)
+    for step, status in enumerate(path):
+        await asyncio.sleep(delay + (waiting if step == 1 else 0.0))
         message.status = status
         message.date_updated = utcnow()
         if status == "sent":

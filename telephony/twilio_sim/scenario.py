@@ -118,3 +118,6 @@ class MessageScenario:
     outcome: MessageOutcome = "delivered"
     error_code: int | None = None
     step_delay_s: float = 0.02
+    # Seconds the message waits in the carrier's queue before it is sent: past its
+    # ValidityPeriod it fails with 30036 instead (a busy sender, a throttled long code).
+    queued_s: float = 0.0

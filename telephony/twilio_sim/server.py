@@ -172,6 +172,7 @@ class Simulator:
             direction="outbound-api",
             scenario=queue.popleft() if queue else None,
             status_callback=form.get("StatusCallback"),
+            validity_period=int(form["ValidityPeriod"]) if form.get("ValidityPeriod") else None,
         )
         self.messages[message.sid] = message
         self.log("message-created", message.sid, to=to, body=message.body)
@@ -283,6 +284,11 @@ def _router(sim: Simulator) -> APIRouter:
             return _error(400, 21604, "A 'To' phone number is required.")
         if not form.get("Body"):
             return _error(400, 21602, "Message body is required.")
+        validity = form.get("ValidityPeriod")
+        if validity is not None and not (
+            validity.isdigit() and 1 <= int(validity) <= sms.MAX_VALIDITY_S
+        ):
+            return _error(400, 21624, "Invalid validity period value")
         message = sim.send_message(form)
         return JSONResponse(message_json(message), status_code=201)
 

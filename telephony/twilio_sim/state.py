@@ -103,6 +103,7 @@ class SimMessage:
     scenario: MessageScenario | None = None
     status: str = "queued"
     status_callback: str | None = None
+    validity_period: int | None = None  # seconds it may wait queued (ValidityPeriod)
     error_code: int | None = None
     error_message: str | None = None
     date_created: datetime = field(default_factory=utcnow)

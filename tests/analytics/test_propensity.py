@@ -87,6 +87,11 @@ def rewind(s, day: date) -> None:
     ):
         s.execute(delete(model).where(model.created_at >= cut))
     s.execute(delete(m.ContactAttempt).where(m.ContactAttempt.started_at >= cut))
+    later = select(m.Conversation.id).where(m.Conversation.started_at >= cut)
+    s.execute(
+        delete(m.Turn).where(m.Turn.conversation_id.in_(later)),
+        execution_options={"synchronize_session": False},
+    )
     s.execute(delete(m.Conversation).where(m.Conversation.started_at >= cut))
     s.execute(
         update(m.Promise)

@@ -199,6 +199,25 @@ def test_global_concurrency_limit_and_rate(env):
     assert len(fast.attempts()) == 11
 
 
+def test_calls_are_paced_to_the_carriers_rate_across_workers(env):
+    """Issue #12: the dialer paces calls to the carrier's rate for one number (a setting,
+    Twilio's default 1/s), all workers together; texts do not wait for that bucket."""
+    client, prefix = env
+    queue = CampaignQueue(client, prefix)
+    calls = [contact(i, account_id=f"C{i}") for i in range(6)]
+    queue.schedule(calls)
+    executor = RedisRecordingExecutor(client, prefix=f"{prefix}:rec")
+    workers = [
+        make_worker(f"c{n}", client, prefix, executor, concurrency=4, carrier_calls_per_second=5)
+        for n in range(2)
+    ]
+    started = time.monotonic()
+    assert run_workers(workers, queue, [c.key for c in calls]) > 0
+    assert time.monotonic() - started >= 5 / 5 * 0.9  # 6 calls at 5/s, one at a time
+    assert len(executor.attempts()) == 6
+    assert client.exists(f"{queue.bucket}:carrier:voice")
+
+
 def test_the_gate_is_asked_again_right_before_contacting(env):
     client, prefix = env
     queue = CampaignQueue(client, prefix)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.channels.voice.media import VoiceCall
-from bot.channels.voice.menu import digit_words, menu_for, spoken_digits
+from bot.channels.voice.menu import digit_words, keypad_text, menu_for, spoken_digits
 
 KOREAN = digit_words("영|공,일,이,삼,사,오,육,칠,팔,구")
 
@@ -79,3 +79,11 @@ def test_a_digits_turn_is_complete_at_exactly_the_digits_asked_for():
     complete = call._prompt(["ok"], {"awaiting": "verification"}, False).is_complete
     assert complete("일 이 삼 사")
     assert not complete("일 이 삼") and not complete("일 이 삼 사 오")  # a date read as digits
+
+
+def test_a_mandarin_calls_keys_mean_mandarin_words_and_its_hint_is_mandarin():
+    """A key press must not read as a switch to English in a Mandarin call."""
+    menu = menu_for("identity", 0, "zh")
+    assert keypad_text(menu, "1") == "是的" and keypad_text(menu, "2") == "不是"
+    assert not any("a" <= ch.lower() <= "z" for ch in menu.hint.replace("TD", ""))
+    assert keypad_text(menu_for("identity", 0), "1") == "yes"

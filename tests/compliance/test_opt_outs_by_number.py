@@ -24,8 +24,8 @@ def seed(url, *opt_outs: tuple[str, str]) -> None:
         s.add(factories.account("A2", phone=SHARED))
         s.add(factories.account("B1", phone=OTHER))
         s.flush()
-        for account_id, channel in opt_outs:
-            s.add(m.OptOut(account_id=account_id, channel=channel, source_text="STOP"))
+        for account_id, channel in opt_outs:  # as the channels record them
+            records.opt_out(s, channel=channel, source_text="STOP", account_id=account_id)
 
 
 def gate_sees(url, account_id: str, channel: str) -> bool:
@@ -60,3 +60,21 @@ def test_start_from_the_number_reopens_texts_for_every_account_at_it(ledger_url)
     assert not gate_sees(ledger_url, "A1", "sms") and not gate_sees(ledger_url, "A2", "sms")
     assert gate_sees(ledger_url, "B1", "sms")
     assert planner_sees(ledger_url) == {"B1": OPT_OUT_BITS["sms"]}
+
+
+def test_the_opt_out_stays_with_the_number_and_with_the_account(ledger_url):
+    """A1 opts out from SHARED, then moves to a new number, and B1 is given SHARED: the number's
+    subscriber revoked consent (B1 is stopped) and the customer did too (A1 still is)."""
+    seed(ledger_url, ("A1", "voice"))
+    with session_scope(ledger_url) as s:
+        s.get(m.Account, "A1").phone = "+12125550177"
+        s.get(m.Account, "B1").phone = SHARED
+    assert gate_sees(ledger_url, "A1", "voice") and gate_sees(ledger_url, "B1", "voice")
+    assert planner_sees(ledger_url) == {
+        "A1": OPT_OUT_BITS["voice"],
+        "A2": OPT_OUT_BITS["voice"],
+        "B1": OPT_OUT_BITS["voice"],
+    }
+    with session_scope(ledger_url) as s:
+        [row] = s.query(m.OptOut).all()
+        assert row.phone == SHARED  # the number it was made for, not A1's new one

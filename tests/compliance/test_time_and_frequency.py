@@ -12,6 +12,7 @@ from bot.campaign.windows import next_window_open_everywhere
 from bot.compliance.gate import ContactFacts, check_contact, decide
 from bot.compliance.location import plausible_zones, state_of
 from bot.compliance.profiles import load_profiles, with_overlay
+from bot.compliance.rules import text_validity_s
 from bot.ledger import models as m
 from bot.ledger.db import session_scope
 from bot.settings import ROOT
@@ -156,3 +157,21 @@ def test_the_cooldown_starts_after_any_right_party_conversation(ledger_url):
             assert check_contact(s, account_id, "voice", now=now).reason == expected, account_id
         # texts are not governed by the call cooldown
         assert check_contact(s, "confirmed-unverified", "sms", now=now).allowed
+
+
+def test_a_texts_validity_period_ends_when_the_window_closes_in_every_zone():
+    # An Eastern account on a Los Angeles number, 20:00 in New York (17:00 in LA): the window
+    # closes first in New York, in an hour.
+    zones = plausible_zones("America/New_York", "+14155550101")
+    at = datetime(2026, 3, 6, 1, 0, tzinfo=UTC)  # 20:00 EST
+    assert text_validity_s(at, zones, US) == 3600
+    # One second before 21:00 in New York: one second (never 0, which Twilio refuses).
+    assert text_validity_s(datetime(2026, 3, 6, 1, 59, 59, tzinfo=UTC), zones, US) == 1
+    # Across the spring-forward night, the close is 21:00 EDT (01:00 UTC), not EST.
+    assert text_validity_s(datetime(2026, 3, 9, 0, 0, tzinfo=UTC), zones, US) == 3600
+    # Early in the day the carrier is allowed its longest queue, no more.
+    assert text_validity_s(datetime(2026, 3, 6, 14, 0, tzinfo=UTC), zones, US) == 14_400
+    # A CN number of a US account: Shanghai's 21:00 comes first.
+    zones = plausible_zones("America/New_York", "+8613800138000")
+    at = datetime(2026, 3, 6, 12, 30, tzinfo=UTC)  # 20:30 in Shanghai, 07:30 in New York
+    assert text_validity_s(at, zones, US) == 1800

@@ -14,7 +14,13 @@ from bot.conversation.messages import CatalogError, catalog, fields, languages, 
 from bot.settings import ROOT
 from tests.conversation.catalog_scan import inline_sentences, loader_calls, python_files
 
-DEBT_WORDS = re.compile(r"debt|balance|owe|overdue|collect|past due|\$|¥", re.I)
+DEBT_WORDS = re.compile(
+    r"debt|balance|owe|overdue|collect|past due|\$|¥|欠|债|逾期|催收|余额|还款|还钱|账单", re.I
+)
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]")
+# The languages the bot speaks: each has a catalog with every key of every other.
+SPOKEN = ("en", "zh")
 # Every module that may ask the catalog for a text.
 CODE = python_files(ROOT / "bot", ROOT / "actions", ROOT / "telephony")
 CATALOG_FILE = ROOT / "bot" / "conversation" / "messages" / "__init__.py"
@@ -111,10 +117,13 @@ def test_every_catalog_key_is_used():
     assert sorted(set(catalog("en")) - used) == []
 
 
-def test_every_key_the_policy_names_exists_with_placeholders_its_reader_fills():
+@pytest.mark.parametrize("lang", SPOKEN)
+def test_every_key_the_policy_names_exists_with_placeholders_its_reader_fills(lang):
     # A disclosure may leave out {product}; it may not need a value its reader does not give.
     wrong = [
-        key for key, given in POLICY_KEYS if key not in catalog("en") or not fields(key) <= given
+        key
+        for key, given in POLICY_KEYS
+        if key not in catalog(lang) or not fields(key, lang) <= given
     ]
     assert len(POLICY_KEYS) >= 10
     assert wrong == []
@@ -170,8 +179,48 @@ def _fields(value: str) -> set[str]:
 
 
 def test_every_language_has_the_keys_and_placeholders_of_english():
-    assert "en" in languages()
+    assert set(SPOKEN) <= set(languages())
     assert catalog_problems({lang: catalog(lang) for lang in languages()}) == []
+
+
+def test_a_key_missing_from_english_is_reported_too():
+    en = {"a": "Hello {name}."}
+    assert catalog_problems({"en": en, "zh": {"a": "您好{name}。", "b": "再见。"}}) == [
+        "zh: b is in only one of en and zh"
+    ]
+
+
+def latin_only(texts: dict[str, str]) -> list[str]:
+    """Keys whose text, placeholders aside, is written in Latin letters without one Chinese
+    character: an English sentence left in a Chinese catalog."""
+    found = []
+    for key, value in texts.items():
+        plain = "".join(literal for literal, *_ in Formatter().parse(value))
+        if LATIN.search(plain) and not CJK.search(plain):
+            found.append(key)
+    return found
+
+
+def test_every_mandarin_text_is_written_in_chinese():
+    assert latin_only(catalog("zh")) == []
+
+
+def test_the_latin_scan_finds_english_left_in_chinese():
+    texts = {"a": "Thank you, {name}.", "b": "谢谢您，{name}。", "c": "、", "d": "回复TD退订"}
+    assert latin_only(texts) == ["a"]
+
+
+def test_mandarin_is_formal_and_the_disclosure_names_the_bank_and_the_recording():
+    zh = catalog("zh")
+    assert not [k for k, v in zh.items() if "你" in v]  # 您, never 你
+    assert "{bank}" in zh["disclosure.CN"] and "录音" in zh["disclosure.CN"]
+    assert "{product}" in zh["disclosure.CN"]
+    assert "录音" in zh["opening.voice"] and "{bank}" in zh["opening.text"]
+
+
+def test_the_portfolios_language_codes_name_a_catalog():
+    assert catalog("zh-CN") == catalog("zh") and catalog("zh-Hans") == catalog("zh")
+    assert text("prompt.identity", "zh", name="王芳") == "请问您是王芳本人吗？"
 
 
 def test_a_language_that_differs_from_english_is_reported():

@@ -17,9 +17,18 @@ ALLOWED: dict[str, set[str]] = {
     "nlu": set(),
     # Audited writes call the audit chain in the same transaction; the portfolio import hashes the
     # verification secrets with the conversation's keyed hash; segments is a leaf of plain data.
-    "ledger": {"settings", "compliance.audit", "conversation.verification", "analytics.segments"},
+    # infra.metrics (a leaf: prometheus_client only) times each transaction.
+    "ledger": {
+        "settings",
+        "compliance.audit",
+        "conversation.verification",
+        "conversation.language",  # the languages the portfolio import accepts (a leaf)
+        "analytics.segments",
+        "infra.metrics",
+    },
     # Profiles name the catalog's texts (disclosures, voicemail) they use.
-    "compliance": {"ledger", "settings", "conversation.messages"},
+    # infra.metrics counts the gate's decisions.
+    "compliance": {"ledger", "settings", "conversation.messages", "infra.metrics"},
     # Records queue escalations with the turn; service keeps per-conversation state in Redis.
     "conversation": {"ledger", "compliance", "agents.escalations", "infra", "settings"},
     # Logins reuse the console's password hashing; the supervisor view shows the KPIs.

@@ -32,7 +32,17 @@ def test_the_packages_each_target_needs():
         "chromium",
         "chromium-driver",
         "sox",
+        "fonts-wqy-microhei",
+        "haproxy",
     ]
+    assert sp.PACKAGES["replicas"] == ["espeak-ng", "libespeak-ng1", "haproxy"]
+
+
+def test_make_run_with_replicas_needs_haproxy():
+    assert sp.target_for("run", {"REPLICAS": "2"}) == "replicas"
+    assert sp.target_for("run", {"REPLICAS": "1"}) == "run"
+    assert sp.target_for("run", {}) == "run"
+    assert sp.target_for("test", {"REPLICAS": "3"}) == "test"
 
 
 def test_nothing_happens_when_everything_is_installed():
@@ -44,7 +54,8 @@ def test_root_installs_what_is_missing_with_apt_get():
     assert code == 0
     assert ran == [
         ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver", "sox"],
+        ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver", "sox"]
+        + ["fonts-wqy-microhei", "haproxy"],
     ]
 
 
@@ -57,7 +68,7 @@ def test_passwordless_sudo_installs_with_sudo():
 def test_otherwise_it_stops_with_the_exact_command():
     code, said, ran = check("test", have=["espeak-ng", "libespeak-ng1", "chromium"])
     assert code == 1 and ran == []
-    assert "sudo apt-get install -y chromium-driver sox" in said
+    assert "sudo apt-get install -y chromium-driver sox fonts-wqy-microhei" in said
 
 
 def test_it_runs_with_the_standard_library_only():

@@ -14,12 +14,12 @@ DEMO = Path(__file__).resolve().parents[2] / "bot" / "demo" / "portfolio.csv"
 
 
 def demo_rows() -> list[dict]:
-    with DEMO.open(newline="") as handle:
+    with DEMO.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
 def write_csv(path: Path, rows: list[dict]) -> Path:
-    with path.open("w", newline="") as handle:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -79,6 +79,8 @@ def test_reimport_updates_by_account_id(ledger_url, tmp_path):
         ("consent_sms", "maybe"),
         ("jurisdiction", "UK"),
         ("customer_name", ""),
+        ("language", "fr"),  # the bot speaks en and zh (issue #13)
+        ("language", "zh-TW"),
     ],
 )
 def test_a_bad_cell_names_line_and_column_and_imports_nothing(sqlite_url, tmp_path, column, value):
@@ -151,3 +153,18 @@ def test_a_rejected_verification_secret_is_never_echoed(tmp_path, column, value)
         read_accounts(write_csv(tmp_path / "bad.csv", rows))
     assert failed.value.errors[0].startswith(f"line 2, column {column}:")
     assert value not in str(failed.value)
+
+
+def test_language_codes_are_read_as_the_languages_the_bot_speaks(tmp_path):
+    """en | zh; the usual aliases of Mandarin in simplified characters are read as zh."""
+    rows = demo_rows()[:4]
+    for row, code in zip(rows, ("zh-CN", "zh-Hans", "ZH", "en-US"), strict=True):
+        row["language"] = code
+    parsed = read_accounts(write_csv(tmp_path / "codes.csv", rows))
+    assert [r["language"] for r in parsed] == ["zh", "zh", "zh", "en"]
+
+
+def test_the_demos_cn_accounts_speak_mandarin():
+    rows = read_accounts(DEMO)
+    assert {r["language"] for r in rows if r["jurisdiction"] == "CN"} == {"zh"}
+    assert {r["language"] for r in rows if r["jurisdiction"] == "US"} == {"en"}

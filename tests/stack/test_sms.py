@@ -1,9 +1,13 @@
 """SMS through the Twilio simulator: signed webhooks both ways, as Twilio sends them."""
 
 import uuid
+from datetime import datetime, timezone
 
 import httpx
 
+from bot.compliance.location import plausible_zones
+from bot.compliance.profiles import profile_for
+from bot.compliance.rules import text_validity_s
 from bot.ledger.db import session_scope
 from bot.ledger.models import ContactAttempt
 from telephony.signatures import sign
@@ -33,7 +37,12 @@ def test_outbound_reminder_then_a_promise_by_text(running, tmp_path):
     message = running.carrier.run(running.carrier.sim.wait_for_message(sid, "delivered"))
     assert "SPD Bank" in message.body and "Reply STOP to opt out." in message.body
     assert not any(w in message.body.lower() for w in ("debt", "balance", "owe", "overdue"))
-    phone = customer["phone"]
+    # The recording notice comes in the first message, before any transcript is kept.
+    assert "This conversation is recorded." in message.body
+    # The carrier may hold it only until the window closes in every zone (issue #12).
+    zones = plausible_zones(customer["timezone"], phone := customer["phone"])
+    expected = text_validity_s(datetime.now(timezone.utc), zones, profile_for("US"))
+    assert abs(message.validity_period - expected) <= 60
     assert "last 4 digits" in " ".join(texts(running, phone, "yes this is priya"))
     replies = texts(running, phone, "7702")
     assert all(len(r) <= 160 for r in replies)

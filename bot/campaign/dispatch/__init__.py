@@ -19,6 +19,8 @@ Keys (prefix `campaign`, so several campaigns or test runs can share a Redis):
 - `campaign:alive:{instance}` — a worker's heartbeat (a key with a short TTL).
 - `campaign:inflight` — the global semaphore: sorted set of slot tokens scored by lease expiry.
 - `campaign:bucket` — the token bucket for contacts per second.
+- `campaign:bucket:carrier:voice` — the carrier's rate for calls from our number
+  (`CARRIER_CALLS_PER_SECOND`, Twilio's default 1/s), all workers together.
 - `campaign:handoffs` — a stream of accounts handed to a person (legal review, relationship
   manager), once per account, action and day.
 

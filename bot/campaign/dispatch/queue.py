@@ -186,9 +186,11 @@ class CampaignQueue:
         if tokens:
             self._renew(keys=[self.semaphore], args=[lease_ms, *tokens])
 
-    def take_token(self, *, rate: float, burst: float) -> int:
-        """0 if a token was taken, else the milliseconds to wait before asking again."""
-        return int(self._token(keys=[self.bucket], args=[repr(rate), repr(burst)]))
+    def take_token(self, *, rate: float, burst: float, bucket: str | None = None) -> int:
+        """0 if a token was taken, else the milliseconds to wait before asking again. `bucket`:
+        another bucket than the dialer's own (the carrier's, for calls)."""
+        key = self.bucket if bucket is None else f"{self.bucket}:{bucket}"
+        return int(self._token(keys=[key], args=[repr(rate), repr(burst)]))
 
     # ---------------------------------------------------------------- looking
 

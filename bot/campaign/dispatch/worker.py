@@ -23,6 +23,7 @@ from bot.campaign.dispatch.heartbeat import Heartbeat
 from bot.campaign.dispatch.queue import GROUP, PREFIX, CampaignQueue, as_str
 from bot.campaign.strategy import Strategy, load_strategy
 from bot.campaign.windows import next_window_open, parse_day_tag
+from bot.infra import metrics
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Worker:
         max_in_flight: int | None = None,
         rate: float | None = None,
         burst: float | None = None,
+        carrier_calls_per_second: float | None = None,
         claim_idle_ms: int = 60_000,
         block_ms: int = 500,
         max_errors: int = 3,
@@ -81,6 +83,7 @@ class Worker:
         self.max_in_flight = max_in_flight
         self.rate = rate
         self.burst = burst if burst is not None else max(1.0, rate or 1.0)
+        self.carrier_calls_per_second = carrier_calls_per_second
         self.claim_idle_ms = claim_idle_ms
         self.heartbeat_ms = max(50, claim_idle_ms // 5)
         self.alive_ttl_ms = 3 * self.heartbeat_ms
@@ -222,6 +225,7 @@ class Worker:
                 self._held.pop(entry.entry_id, None)
         with self._lock:
             self.handled[result] = self.handled.get(result, 0) + 1
+        metrics.dialer_handled(result)
         return result
 
     def handle(self, entry: _Entry) -> str:
@@ -250,7 +254,7 @@ class Worker:
                 return "recovered"
             expected = state  # started, never made: make it now
 
-        self._wait_for_token()
+        self._wait_for_token(contact.channel)
         slot = self._acquire_slot()
         try:
             now = datetime.fromtimestamp(self.clock(), timezone.utc)
@@ -290,6 +294,7 @@ class Worker:
     def _finish(self, entry: _Entry, outcome: str) -> None:
         contact = entry.contact
         assert contact is not None
+        metrics.dialer_outcome(contact.channel, outcome)
         self.queue.finish(
             contact,
             outcome,
@@ -329,9 +334,14 @@ class Worker:
 
     # ---------------------------------------------------------------- pacing
 
-    def _wait_for_token(self) -> None:
+    def _wait_for_token(self, channel: str) -> None:
         if self.rate:
             pacing.wait_for_token(self.queue, rate=self.rate, burst=self.burst)
+        if channel == "voice" and self.carrier_calls_per_second:
+            # The carrier takes calls from one number at its own rate (Twilio: 1 a second by
+            # default); faster, they would wait in its queue, past the gate's decision.
+            rate = self.carrier_calls_per_second
+            pacing.wait_for_token(self.queue, rate=rate, burst=1.0, bucket="carrier:voice")
 
     def _acquire_slot(self) -> str | None:
         if not self.max_in_flight:

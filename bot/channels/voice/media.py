@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, time, timedelta
+from time import monotonic
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.channels.turns import SAFE_REPLY
 from bot.channels.voice.agent_line import agent_line_open
+from bot.channels.voice.answers import whole_answer
 from bot.channels.voice.menu import Menu, keypad_text, menu_for, spoken_digits
+from bot.channels.voice.registry import HUMAN
+from bot.conversation.awaiting import Awaiting
 from bot.conversation.messages import text
 from bot.ledger.db import session_scope
 from bot.ledger.repo import accounts, attempts, conversations, records
@@ -23,8 +27,8 @@ if TYPE_CHECKING:  # the service makes a VoiceCall per call; only its type is ne
     from bot.channels.voice.service import VoiceService
 
 log = logging.getLogger(__name__)
-STILL_THERE = text("voice.still_there")
-NO_RESPONSE = text("voice.no_response")
+# How often a call waiting for the answering-machine result looks at it (in Redis).
+DETECTION_POLL_S = 0.05
 
 
 class VoiceCall:
@@ -35,20 +39,68 @@ class VoiceCall:
         self.call_sid = call_sid
         self.conversation_id: str | None = None
         self.menu: Menu | None = None
+        self.awaiting: Awaiting | None = None
+        self.lang = "en"  # the conversation's language, from each reply's meta
         self.last_prompt: list[str] = []
         self.ended = False
         self.transferred = False
+        self.account_id: str | None = None
+        self.detection_ends = 0.0
+        self.detection_lock = asyncio.Lock()
 
     async def on_start(self, start: StreamStart) -> Prompt:
         known = await asyncio.to_thread(self.service.registry.get, start.call_sid)
-        opened = await self.service.conversations.start(known.account_id, "voice")
+        self.account_id = known.account_id
+        if known.direction.startswith("inbound"):
+            return await self._open()  # the customer called us: a person, no detection
+        # An outbound call: nothing of the conversation before Twilio reports a person.
+        self.detection_ends = monotonic() + self.service.settings.voice_amd_wait_s
+        settings = self.service.settings
+        answered = await self._wait_for_detection(settings.voice_amd_grace_ms / 1000)
+        if answered is None:
+            # Still detecting: the neutral opening, itself a limited-content message, so a
+            # person hears something at once and a machine records nothing more; then the
+            # conversation once a person is reported (47 CFR 64.1200(a)(7); Reg F §1006.2(j)).
+            opening = await asyncio.to_thread(self.service.neutral_opening, self.call_sid)
+            return Prompt([opening], then=self._after_detection)
+        return await self._after_detection()
+
+    async def _wait_for_detection(self, wait_s: float) -> str | None:
+        registry, until = self.service.registry, monotonic() + wait_s
+        while True:
+            answered = await asyncio.to_thread(registry.answered_by, self.call_sid)
+            if answered is not None or monotonic() >= until:
+                return answered
+            await asyncio.sleep(DETECTION_POLL_S)
+
+    async def _after_detection(self) -> Prompt:
+        """The conversation for a person; for anything else (a machine, "unknown", no result in
+        time) nothing: the voicemail replaces the stream (VoiceService.detected). Once only:
+        a caller's words during the neutral opening wait here too."""
+        async with self.detection_lock:
+            if self.conversation_id is not None or self.ended:
+                return Prompt([])
+            left = self.detection_ends - monotonic()
+            answered = await self._wait_for_detection(max(0.0, left))
+            if answered is None:  # no result in time: a machine, as far as we may assume
+                await self.service.detected(self.call_sid, "timeout")
+                answered = await asyncio.to_thread(self.service.registry.answered_by, self.call_sid)
+            if answered != HUMAN:
+                self.ended = True
+                return Prompt([])
+            return await self._open()
+
+    async def _open(self) -> Prompt:
+        opened = await self.service.conversations.start(self.account_id, "voice")
         self.conversation_id = opened.conversation_id
-        await asyncio.to_thread(_link_attempt, start.call_sid, opened.conversation_id)
+        await asyncio.to_thread(_link_attempt, self.call_sid, opened.conversation_id)
         return self._prompt(opened.messages, opened.meta, opened.ended)
 
     async def on_turn(self, text: str, *, keypad: bool, free_text: str | None = None) -> Prompt:
+        if self.conversation_id is None:  # words over the neutral opening: not a turn yet
+            return await self._after_detection()
         if keypad:
-            text = keypad_text(self.menu or menu_for(None, 0), text)
+            text = keypad_text(self.menu or menu_for(None, 0, self.lang), text)
         elif self.menu and self.menu.yes_no:
             text = self._yes_no(text)
         elif self.menu and self.menu.digits:
@@ -65,10 +117,12 @@ class VoiceCall:
         return self._prompt(reply.messages, reply.meta, reply.ended)
 
     async def on_silence(self, count: int) -> Prompt:
+        if self.conversation_id is None:
+            return await self._after_detection()
         if count > 2:
             self.ended = True
-            return Prompt([NO_RESPONSE], hangup=True)
-        return self._listening([STILL_THERE, *self.last_prompt[-1:]])
+            return Prompt([text("voice.no_response", self.lang)], hangup=True, voice=self._voice())
+        return self._listening([text("voice.still_there", self.lang), *self.last_prompt[-1:]])
 
     async def fail_safe(self) -> None:
         """The media pipeline broke mid-call: say the safe message and queue the case."""
@@ -96,7 +150,10 @@ class VoiceCall:
     # -- helpers ------------------------------------------------------------------------------
     def _prompt(self, messages: list[str], meta: dict, ended: bool) -> Prompt:
         self.ended = ended
-        self.menu = None if ended else menu_for(meta.get("awaiting"), meta.get("misunderstood", 0))
+        self.lang = meta.get("lang") or self.lang
+        misunderstood = meta.get("misunderstood", 0)
+        self.menu = None if ended else menu_for(meta.get("awaiting"), misunderstood, self.lang)
+        self.awaiting = None if ended else Awaiting.read(meta.get("awaiting"))
         texts = list(messages)
         if self.menu and texts:
             texts.append(self.menu.hint)
@@ -112,7 +169,12 @@ class VoiceCall:
             is_complete=self._is_complete(),
             hangup=hangup,
             max_digits=self.menu.max_digits if self.menu else 4,
+            voice=self._voice(),
         )
+
+    def _voice(self) -> str | None:
+        """The conversation's language; English in the configured TTS voice."""
+        return None if self.lang.startswith("en") else self.lang
 
     def _grammar(self) -> list[str] | None:
         if self.menu and self.menu.yes_no:
@@ -123,14 +185,19 @@ class VoiceCall:
 
     def _is_complete(self):
         """A digits turn is a whole answer once all the digits asked for were heard (callers
-        pause between digits); other grammar turns when the text is one of the phrases."""
+        pause between digits), or its free recognition a date of birth; a yes/no turn when the
+        text is one of its phrases (the session's default); free speech when it holds all the
+        awaited question asks for (answers.py: an amount and a date, a month count)."""
+        free = whole_answer(self.awaiting, self.lang)
         if not (self.menu and self.menu.digits):
-            return None
+            return None if self.menu and self.menu.yes_no else free
         words, wanted = self.service.digit_words, self.menu.max_digits
 
         def complete(heard: str) -> bool:
             digits = spoken_digits(heard, words)
-            return digits is not None and len(digits) == wanted
+            if digits is not None and len(digits) == wanted:
+                return True
+            return free is not None and free(heard)
 
         return complete
 

@@ -29,28 +29,35 @@ class Menu:
     digits: bool = False
 
 
-# The keys' meanings are customer text for the conversation to understand, not words said.
-YES_NO = Menu(text("voice.menu.yes_no"), {"1": "yes", "2": "no"}, yes_no=True)
-OFFER = Menu(
-    text("voice.menu.offer"),
-    {"1": "yes", "2": "can i pay in instalments", "3": "i want to talk to a person"},
-)
-HUMAN = Menu(text("voice.menu.human"), {"0": "i want to talk to a person"})
+# The keys' meanings are customer text for the conversation to understand, not words said: in
+# the call's language, so a key press never reads as a switch of language.
+MEANINGS = {
+    "en": {
+        "yes": "yes",
+        "no": "no",
+        "plan": "can i pay in instalments",
+        "person": "i want to talk to a person",
+    },
+    "zh": {"yes": "是的", "no": "不是", "plan": "我想分期还款", "person": "转人工"},
+}
 
 
-def menu_for(awaiting: Awaiting | str | None, misunderstood: int) -> Menu:
-    """The keypad menu for a turn; after two failed recognitions the full menu is offered.
-    `awaiting` may be the plain string of the turn's meta."""
+def menu_for(awaiting: Awaiting | str | None, misunderstood: int, lang: str = "en") -> Menu:
+    """The keypad menu for a turn, its hint in the call's language; after two failed
+    recognitions the full menu is offered. `awaiting` may be the plain string of the meta."""
     awaiting = Awaiting.read(awaiting)
+    said = MEANINGS["zh" if lang.startswith("zh") else "en"]
     if awaiting in YES_NO_STATES:
-        return YES_NO
+        keys = {"1": said["yes"], "2": said["no"]}
+        return Menu(text("voice.menu.yes_no", lang), keys, yes_no=True)
     if awaiting is Awaiting.OFFER or (misunderstood >= 2 and awaiting is not Awaiting.VERIFICATION):
-        return OFFER
+        keys = {"1": said["yes"], "2": said["plan"], "3": said["person"]}
+        return Menu(text("voice.menu.offer", lang), keys)
     if awaiting is Awaiting.VERIFICATION:
-        return Menu(text("voice.menu.digits"), {}, max_digits=4, digits=True)
+        return Menu(text("voice.menu.digits", lang), {}, max_digits=4, digits=True)
     if awaiting is Awaiting.INSTALMENT_MONTHS:
-        return Menu(text("voice.menu.months"), {}, max_digits=2)
-    return HUMAN
+        return Menu(text("voice.menu.months", lang), {}, max_digits=2)
+    return Menu(text("voice.menu.human", lang), {"0": said["person"]})
 
 
 def keypad_text(menu: Menu, digits: str) -> str:

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 CALL_TTL_S = 24 * 3600
+HUMAN = "human"  # Twilio's AnsweredBy for a person; every other result counts as a machine
 # Twilio opens the stream right after fetching the TwiML; a token not used by then is void.
 STREAM_TOKEN_TTL_S = 300
 
@@ -42,6 +43,19 @@ class CallRegistry:
         """The call now runs other TwiML (voicemail, transfer, safe message): the media session
         ending must not hang it up."""
         self.redis.hset(f"voice:call:{call_sid}", "redirected", "1")
+
+    def detect(self, call_sid: str, result: str) -> str:
+        """Settle who answered, once: Twilio's answering-machine result, or "timeout" from the
+        media session that waited long enough. The first to settle wins; the result in force
+        is returned, so exactly one side acts on it (whichever gateway holds the stream)."""
+        key = f"voice:call:{call_sid}"
+        self.redis.hsetnx(key, "answered_by", result)
+        return self.redis.hget(key, "answered_by").decode()
+
+    def answered_by(self, call_sid: str) -> str | None:
+        """The settled result, None while detection runs."""
+        value = self.redis.hget(f"voice:call:{call_sid}", "answered_by")
+        return value.decode() if value is not None else None
 
     def redirected(self, call_sid: str) -> bool:
         return self.redis.hget(f"voice:call:{call_sid}", "redirected") is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timezone
 
 from bot.channels.outreach import carry, record_attempt, reserve
 from bot.channels.rate_limits import conversation_allowed
@@ -13,14 +14,16 @@ from bot.channels.turns import Conversations
 from bot.channels.voice.agent_line import agent_line_open
 from bot.channels.voice.media import VoiceCall
 from bot.channels.voice.menu import digit_words
-from bot.channels.voice.registry import CallRegistry
+from bot.channels.voice.registry import HUMAN, CallRegistry
+from bot.compliance.gate import recheck_window
+from bot.compliance.location import state_of
 from bot.compliance.profiles import profile_for
 from bot.conversation.messages import text
 from bot.ledger.db import session_scope
 from bot.ledger.repo import accounts, attempts
 from bot.settings import Settings
 from telephony import twilio_client, twiml
-from telephony.asr import pool_for
+from telephony.asr import warm
 from telephony.audio import Resampler, mulaw_to_pcm16
 from telephony.call import ASR_RATE
 
@@ -28,8 +31,9 @@ log = logging.getLogger(__name__)
 
 
 async def warm_recognizers(settings: Settings, speaker, model) -> None:
-    """Warm the shared free-recognition decoders on the bot's own speech (a start-up task):
-    the yes/no words and a prompt, in the configured voice."""
+    """Warm the recognisers on the bot's own speech (the yes/no words and a prompt, in the
+    configured voice) before the gateway serves: a Vosk decoder per call it is sized for
+    (VOICE_MAX_CALLS), or one Whisper decoding."""
     if settings.voice_asr_warm <= 0:
         return
     phrases = [
@@ -43,7 +47,8 @@ async def warm_recognizers(settings: Settings, speaker, model) -> None:
         utterances.append(
             Resampler(from_rate=8000, to_rate=ASR_RATE).convert(mulaw_to_pcm16(mulaw))
         )
-    await asyncio.to_thread(pool_for(model, ASR_RATE).warm, utterances, settings.voice_asr_warm)
+    count = max(settings.voice_asr_warm, settings.voice_max_calls)
+    await asyncio.to_thread(warm, model, utterances, count)
 
 
 def _ws_url(base: str) -> str:
@@ -61,6 +66,7 @@ class VoiceService:
         self.yes = [w.strip() for w in settings.voice_yes_words.split(",") if w.strip()]
         self.no = [w.strip() for w in settings.voice_no_words.split(",") if w.strip()]
         self.digit_words = digit_words(settings.voice_digit_words)
+        self.clock = lambda: datetime.now(timezone.utc)
 
     def url(self, path: str) -> str:
         return self.settings.effective_public_base_url + path
@@ -108,8 +114,30 @@ class VoiceService:
             _record_call(account_id, call_sid, "inbound", status="in-progress")
         elif known is None:
             return twiml.say_and_hangup(text("voice.cannot_connect"))
+        elif self.window_closed(call_sid, "answered"):
+            self.registry.mark_redirected(call_sid)
+            return twiml.say_and_hangup(text("voice.outside_window"))
         token = self.registry.issue_stream_token(call_sid)
         return twiml.connect_stream(self.stream_url(token), {"call_sid": call_sid})
+
+    def window_closed(self, call_sid: str, stage: str) -> bool:
+        """An outbound call reaching the end of the calling window between being placed and
+        being dialled or answered (a carrier's queue): True if it must not go on. The refusal
+        is audited (compliance.gate.recheck_window) and the attempt's disposition says why."""
+        known = self.registry.get(call_sid)
+        if known is None or known.account_id is None or known.direction.startswith("inbound"):
+            return False
+        with session_scope() as session:
+            attempt = attempts.attempt_by_sid(session, call_sid)
+            if attempt is not None and attempt.disposition == "outside_window":
+                return True  # found at an earlier stage (dialling, then ringing)
+            decision = recheck_window(
+                session, known.account_id, stage=stage, now=self.clock(), actor="voice"
+            )
+            if decision:
+                return False
+            attempts.set_disposition(session, call_sid, "outside_window")
+        return True
 
     def _unknown_caller(self) -> str:
         bank = self.settings.bank_name
@@ -131,24 +159,68 @@ class VoiceService:
             return text("voice.team_name")
         return name
 
+    def limited_content(self, account) -> str:
+        """The limited-content message (Reg F §1006.2(j)): a natural person's name, a request to
+        call back, the number, nothing about any debt — in the jurisdiction's wording (the
+        policy), without the bank's name where a state forbids naming the creditor to others
+        (940 CMR 7.05: a recording may be heard by anyone in the household)."""
+        profile = profile_for(account.jurisdiction, state_of(account.phone))
+        agent, first_name = self._voicemail_agent(), account.customer_name.split()[0]
+        number = self.settings.bank_phone
+        if not profile.name_creditor_to_others:
+            return text(
+                "voicemail.no_creditor",
+                agent_name=agent,
+                first_name=first_name,
+                callback_number=number,
+            )
+        return profile.voicemail.format(
+            bank=self.settings.bank_name,
+            agent_name=agent,
+            first_name=first_name,
+            callback_number=number,
+        )
+
+    def neutral_opening(self, call_sid: str) -> str:
+        """What a call says while answering-machine detection runs: the limited-content message
+        itself, so a person is not left on a silent line and a machine records nothing more."""
+        known = self.registry.get(call_sid)
+        with session_scope() as session:
+            return self.limited_content(accounts.account(session, known.account_id))
+
     def voicemail(self, call_sid: str) -> str | None:
         """The limited-content message for an answering machine (no word about any debt)."""
         known = self.registry.get(call_sid)
         if known is None or known.account_id is None:
             return None
         with session_scope() as session:
-            account = accounts.account(session, known.account_id)
-            profile = profile_for(account.jurisdiction)
-            # The voicemail's wording is the jurisdiction's (limited content), in the policy.
-            message = profile.voicemail.format(
-                agent_name=self._voicemail_agent(),
-                bank=self.settings.bank_name,
-                first_name=account.customer_name.split()[0],
-                callback_number=self.settings.bank_phone,
-            )
+            message = self.limited_content(accounts.account(session, known.account_id))
             attempts.set_disposition(session, call_sid, "voicemail")
         self.registry.mark_redirected(call_sid)
         return twiml.say_and_hangup(message)
+
+    async def cancel(self, call_sid: str) -> None:
+        """Stop a call that is being dialled or rings (it has not been answered)."""
+        self.registry.mark_redirected(call_sid)
+        try:
+            await twilio_client.cancel_call(self.twilio, call_sid)
+        except Exception as exc:  # noqa: BLE001 - it may have been answered or ended meanwhile
+            log.info("could not cancel call %s: %s", call_sid, exc)
+
+    async def detected(self, call_sid: str, result: str) -> None:
+        """Who answered, settled once (registry.detect): a person gets the conversation (its
+        media session reads the result); a machine, a fax, "unknown" or no result in time gets
+        the voicemail — nothing of the conversation may land on a recording (issue #12)."""
+        settled = await asyncio.to_thread(self.registry.detect, call_sid, result)
+        if settled != result or result == HUMAN:
+            return
+        message = await asyncio.to_thread(self.voicemail, call_sid)
+        if message is None:
+            return
+        try:
+            await twilio_client.redirect_call(self.twilio, call_sid, message)
+        except Exception as exc:  # noqa: BLE001 - the caller may have hung up already
+            log.info("could not leave the voicemail on %s: %s", call_sid, exc)
 
     def handler(self, call_sid: str) -> VoiceCall:
         return VoiceCall(self, call_sid)

@@ -1,5 +1,6 @@
-"""Every sentence the bot sends, by key, one catalog file per language (`en.yml`; a `zh.yml`
-beside it with the same keys adds a language).
+"""Every sentence the bot sends, by key, one catalog file per language (`en.yml`, `zh.yml`
+Mandarin; another file beside them with the same keys adds a language). A language is named by
+its code; the portfolio's aliases ("zh-CN", "zh-Hans") name the same catalog.
 
 A catalog file is nested YAML; a key is the dotted path to its text ("prompt.offer"). Texts
 take `{placeholders}` filled by the caller: `text("prompt.offer", minimum="$85.00")`. An
@@ -13,6 +14,8 @@ from pathlib import Path
 from string import Formatter
 
 import yaml
+
+from bot.conversation.language import ALIASES
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_LANGUAGE = "en"
@@ -29,6 +32,7 @@ def languages() -> list[str]:
 @lru_cache(maxsize=8)
 def catalog(lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     """The language's texts by dotted key."""
+    lang = ALIASES.get(lang.lower(), lang)
     path = HERE / f"{lang}.yml"
     if not path.is_file():
         raise CatalogError(f"no message catalog for language {lang!r} ({path.name})")

@@ -44,7 +44,7 @@ def confirm(run: Run) -> None:
     elif awaiting is Awaiting.HUMAN_OFFER:
         anywhere.human_offer_answer("action_confirm", run)
     elif awaiting is Awaiting.ANYTHING_ELSE:
-        run.say(text("conversation.anything_else_yes"))
+        run.say(text("conversation.anything_else_yes", run.lang))
         run.state.update(awaiting=Awaiting.OFFER.value, asked=None)
     else:
         promise.fill_promise(run)
@@ -61,20 +61,20 @@ def decline(run: Run) -> None:
         anywhere.close(run)
     elif awaiting is Awaiting.OFFER and "promise" not in declines.declined(run):
         declines.note_decline(run, "minimum_today")
-        run.say(text("offer.declined"))
+        run.say(text("offer.declined", run.lang))
         run.ask(Awaiting.PROMISE_DETAILS)
     elif awaiting is Awaiting.PROMISE_AMOUNT and "check_amount" in run.state["pending"]:
         promise.checked_amount(run, agreed=False)
     elif awaiting is Awaiting.PROMISE_CONFIRM:
         run.state["pending"] = {}
-        run.say(text("common.no_problem"))
+        run.say(text("common.no_problem", run.lang))
         run.ask(Awaiting.PROMISE_DETAILS)
     elif awaiting is Awaiting.COUNTER_OFFER and "instalment" not in declines.declined(run):
         declines.note_decline(run, "promise")  # no date within the policy suits them
         instalments.offer_instalments(run)
     elif awaiting is Awaiting.INSTALMENT_CONFIRM:
         run.state["pending"].pop("plan", None)
-        run.say(text("common.no_problem"))
+        run.say(text("common.no_problem", run.lang))
         run.ask(Awaiting.INSTALMENT_MONTHS)
     elif awaiting is Awaiting.HUMAN_OFFER:
         anywhere.human_offer_answer("action_decline", run)
@@ -111,10 +111,11 @@ def not_understood(run: Run) -> None:
         ):
             promise.fill_promise(run, heard)  # at the read-back, "no wait, make it tomorrow"
             return
-    if awaiting is Awaiting.INSTALMENT_MONTHS and parse_months(run.turn.text) is not None:
+    months = parse_months(run.turn.text, lang=run.lang)
+    if awaiting is Awaiting.INSTALMENT_MONTHS and months is not None:
         instalments.instalments(run)
         return
-    if awaiting in declines.OFFERED and is_decline(run.turn.text):
+    if awaiting in declines.OFFERED and is_decline(run.turn.text, lang=run.lang):
         decline(run)  # "no, I can't commit to anything"
         return
     anywhere.not_understood(run)

@@ -39,26 +39,26 @@ def move_on(run: Run, offer: str | None = None) -> None:
     if run.state.get("hardship") and ("instalment" in done or not plans):
         specialist(run)
     elif "promise" not in done:
-        run.say(text("common.all_right"))
+        run.say(text("common.all_right", run.lang))
         run.ask(Awaiting.PROMISE_DETAILS)
     elif "instalment" not in done and plans:
-        run.say(text("offer.plan_instead"))
+        run.say(text("offer.plan_instead", run.lang))
         run.ask(Awaiting.INSTALMENT_OFFER)
     elif run.state.get("hardship"):
         specialist(run)
     else:
         run.state["human_reason"] = "customer_request"
-        run.say(text("offer.nothing_fits"))
+        run.say(text("offer.nothing_fits", run.lang))
         run.ask(Awaiting.HUMAN_OFFER)
 
 
 def specialist(run: Run) -> None:
     """A customer in hardship for whom no plan fits: a specialist calls them."""
     if "hardship" in run.state.get("outcomes", []):
-        run.say(text("refusal.noted", bank_phone=run.ctx.bank.phone))
+        run.say(text("refusal.noted", run.lang, bank_phone=run.ctx.bank.phone))
         run.ask(Awaiting.ANYTHING_ELSE)
         return
     run.outcome("hardship")
     run.escalate("hardship", "Customer in hardship declined an instalment plan.")
-    run.say(text("hardship.specialist", days=run.ctx.policy.hardship_followup_days))
+    run.say(text("hardship.specialist", run.lang, days=run.ctx.policy.hardship_followup_days))
     run.ask(Awaiting.ANYTHING_ELSE)

@@ -22,8 +22,8 @@ def hardship(run: Run) -> None:
         return
     run.record("hardship", text=run.turn.text[:1000])
     run.state["hardship"] = True
-    run.say(text("hardship.sorry"))
-    if parse_months(run.turn.text, explicit=True) and allowed_months(
+    run.say(text("hardship.sorry", run.lang))
+    if parse_months(run.turn.text, explicit=True, lang=run.lang) and allowed_months(
         run.account.product, run.ctx.policy
     ):
         instalments(run)
@@ -31,16 +31,16 @@ def hardship(run: Run) -> None:
     if not allowed_months(run.account.product, run.ctx.policy):
         extension(run)
         return
-    run.say(text("hardship.options"))
+    run.say(text("hardship.options", run.lang))
     run.ask(Awaiting.INSTALMENT_OFFER)
 
 
 def dispute(run: Run) -> None:
     run.record("dispute", text=run.turn.text[:1000])
     run.record("pause", reason="dispute")
-    run.outcome("dispute", text("captured.dispute"))
+    run.outcome("dispute", text("captured.dispute", run.lang))
     run.escalate("dispute", "The customer disputes the debt.")
-    run.say(text("dispute.recorded"))
+    run.say(text("dispute.recorded", run.lang))
     run.ask(Awaiting.ANYTHING_ELSE)
 
 
@@ -51,16 +51,16 @@ def already_paid(run: Run) -> None:
 def already_paid_details(run: Run) -> None:
     run.record("already_paid", details=run.turn.text[:1000])
     run.record("pause", reason="already_paid")
-    run.outcome("already_paid", text("captured.already_paid"))
+    run.outcome("already_paid", text("captured.already_paid", run.lang))
     run.escalate("already_paid", f"Customer says they already paid: {run.turn.text[:300]}")
-    run.say(text("already_paid.recorded"))
+    run.say(text("already_paid.recorded", run.lang))
     run.ask(Awaiting.ANYTHING_ELSE)
 
 
 def refusal(run: Run) -> None:
     run.outcome("refusal")
     run.escalate("refusal", "The customer refused to pay.")
-    run.say(text("refusal.noted", bank_phone=run.ctx.bank.phone))
+    run.say(text("refusal.noted", run.lang, bank_phone=run.ctx.bank.phone))
     run.ask(Awaiting.ANYTHING_ELSE)
 
 

@@ -24,29 +24,31 @@ def identity_turn(action: str, run: Run) -> None:
         run.state.update(phase="verifying", awaiting=Awaiting.VERIFICATION.value)
         # "yes it's me, 4821": the verification answer in the same message is taken too.
         if not try_verification(run):
-            run.say(text("common.thank_you"))
+            run.say(text("common.thank_you", run.lang))
             run.ask(Awaiting.VERIFICATION)
     elif action == "action_verify":
         run.state.update(phase="verifying", awaiting=Awaiting.VERIFICATION.value)
         verification_turn(action, run)
     elif action in ("action_decline", "action_not_available"):
-        run.say(text("identity.third_party", first=run.account.first_name))
+        run.say(text("identity.third_party", run.lang, first=run.account.first_name))
         run.ask(Awaiting.THIRD_PARTY_CALLBACK)
     elif action == "action_not_understood":
         not_understood(run)
     else:
-        run.say(text("identity.who_first"))
+        run.say(text("identity.who_first", run.lang))
         run.ask_again()
 
 
 def third_party_answer(action: str, run: Run) -> None:
-    when = parse_callback_time(run.turn.text, now=run.account.local_now(run.ctx.now))
+    when = parse_callback_time(run.turn.text, now=run.account.local_now(run.ctx.now), lang=run.lang)
     if when is not None:
         run.record("callback", callback_at=when.isoformat(), text=run.turn.text[:500])
         run.outcome("callback")
-        run.end(text("identity.third_party_callback", when=say.local_time(when)))
+        run.end(
+            text("identity.third_party_callback", run.lang, when=say.local_time(when, run.lang))
+        )
     elif action == "action_confirm":
-        run.say(text("common.thank_you"))
+        run.say(text("common.thank_you", run.lang))
         run.reask()
     else:
-        run.end(text("identity.third_party_goodbye"))
+        run.end(text("identity.third_party_goodbye", run.lang))

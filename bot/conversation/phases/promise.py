@@ -15,7 +15,6 @@ from bot.conversation.messages import text
 from bot.conversation.plans import check_promise
 from bot.conversation.understanding.amounts import read_amount
 from bot.conversation.understanding.dates import read_pay_date
-from bot.conversation.understanding.formatting import format_date
 from bot.conversation.understanding.parts import Part, read_parts
 
 # While one of these is awaited, a message with neither an amount nor a date is still an answer.
@@ -51,23 +50,22 @@ class Heard:
 def hear(run: Run) -> Heard:
     """The amount and the date in the customer's message (several values in one message are
     all taken: "i'll pay 100 friday"). For the date Rasa's entity is tried first."""
-    acct, today, entities = run.account, run.ctx.today, run.turn.entities
-    parts = read_parts(
-        run.turn.text, today=today, balance=acct.balance, minimum_due=acct.minimum_due
-    )
+    acct, today, entities, lang = run.account, run.ctx.today, run.turn.entities, run.lang
+    owed = {"balance": acct.balance, "minimum_due": acct.minimum_due}
+    parts = read_parts(run.turn.text, today=today, **owed, lang=lang)
     if parts:
         # Each part from its own clause: Rasa's entities may come from either.
-        first = read_amount(parts.first_text, balance=acct.balance, minimum_due=acct.minimum_due)
-        first_date = read_pay_date(parts.first_text, today=today)
+        first = read_amount(parts.first_text, **owed, lang=lang)
+        first_date = read_pay_date(parts.first_text, today=today, lang=lang)
         return Heard(amount=first.value, date=first_date.value, then=parts.second)
     # The whole message first: Rasa's entity may be a fragment ("fifty" of "one hundred and
     # fifty"), and a fragment of a number must never be taken for it.
-    amount = read_amount(run.turn.text, balance=acct.balance, minimum_due=acct.minimum_due)
+    amount = read_amount(run.turn.text, **owed, lang=lang)
     if amount is None and entities.get("amount"):
-        amount = read_amount(entities["amount"], balance=acct.balance, minimum_due=acct.minimum_due)
-    when = read_pay_date(run.entity_or_text("pay_date"), today=today)
+        amount = read_amount(entities["amount"], **owed, lang=lang)
+    when = read_pay_date(run.entity_or_text("pay_date"), today=today, lang=lang)
     if (when is None or when.value is None) and entities.get("pay_date"):
-        when = read_pay_date(run.turn.text, today=today) or when
+        when = read_pay_date(run.turn.text, today=today, lang=lang) or when
     return Heard(
         amount=amount.value if amount else None,
         amount_unclear=bool(amount and amount.uncertain),
@@ -90,10 +88,10 @@ def fill_promise(run: Run, heard: Heard | None = None) -> None:
         return
     if heard.amount_unclear:
         pending.pop("amount", None)
-        run.say(text("promise.amount_unclear"))
+        run.say(text("promise.amount_unclear", run.lang))
     if heard.date_passed and not heard.date:
         pending.pop("date", None)
-        run.say(text("promise.date_passed", date=format_date(heard.date_passed)))
+        run.say(text("promise.date_passed", run.lang, date=run.day(heard.date_passed)))
     if heard.date is not None and heard.then is None and say.rest_awaits_a_date(pending):
         # The answer to "could you pay the rest by ...?": the second part's date.
         pending["second"] = {**pending["second"], "date": heard.date.isoformat()}
@@ -124,7 +122,7 @@ def checked_amount(run: Run, agreed: bool) -> None:
         pending["amount"] = str(min(check, run.account.balance))
         advance_promise(run)
         return
-    run.say(text("common.no_problem"))
+    run.say(text("common.no_problem", run.lang))
     run.ask(Awaiting.PROMISE_AMOUNT)
 
 
@@ -157,14 +155,14 @@ def advance_promise(run: Run) -> None:
     )
     pending["amount"] = str(check.amount)
     pending["latest"] = check.latest_date.isoformat()
-    minimum = say.money(acct, acct.minimum_due)
+    minimum = run.money(acct.minimum_due)
     if check.problem == "too_late":
         pending.pop("date")
-        run.say(text("promise.too_late", days=run.ctx.policy.promise_max_days_ahead))
+        run.say(text("promise.too_late", run.lang, days=run.ctx.policy.promise_max_days_ahead))
         run.ask(Awaiting.COUNTER_OFFER)
     elif check.problem == "below_minimum":
         pending.pop("amount")
-        run.say(text("promise.below_minimum", minimum=minimum))
+        run.say(text("promise.below_minimum", run.lang, minimum=minimum))
         run.ask(Awaiting.PROMISE_AMOUNT)
     elif check.problem == "not_positive":
         pending.pop("amount")
@@ -177,7 +175,7 @@ def advance_promise(run: Run) -> None:
         total = check.amount + (Decimal(second["amount"]) if second else 0)
         pending["partial"] = check.partial and total < acct.minimum_due
         if pending["partial"]:
-            run.say(text("promise.partial", minimum=minimum))
+            run.say(text("promise.partial", run.lang, minimum=minimum))
         run.ask(Awaiting.PROMISE_CONFIRM)
 
 
@@ -208,7 +206,7 @@ def second_part_ok(run: Run) -> bool:
     )
     if check.problem:  # too late: the only problem left once the parts are read
         pending["second"] = {k: v for k, v in second.items() if k != "date"}
-        run.say(text("promise.too_late", days=run.ctx.policy.promise_max_days_ahead))
+        run.say(text("promise.too_late", run.lang, days=run.ctx.policy.promise_max_days_ahead))
         run.ask(Awaiting.COUNTER_OFFER)
         return False
     return True
@@ -238,7 +236,7 @@ def _record_one(run: Run, amount: Decimal, due: date, follow_up: date | None) ->
 
 
 def record_promise(run: Run) -> None:
-    acct, pending = run.account, run.state["pending"]
+    pending, lang = run.state["pending"], run.lang
     amount, due = Decimal(pending["amount"]), date.fromisoformat(pending["date"])
     second = pending.get("second")
     last_due = date.fromisoformat(second["date"]) if second else due
@@ -254,15 +252,17 @@ def record_promise(run: Run) -> None:
         rest_reference = _record_one(run, rest, rest_due, follow_up)
         words = text(
             "captured.promise_in_two_parts",
-            amount=say.money(acct, amount),
-            date=format_date(due),
-            rest_amount=say.money(acct, rest),
-            rest_date=format_date(rest_due),
+            lang,
+            amount=run.money(amount),
+            date=run.day(due),
+            rest_amount=run.money(rest),
+            rest_date=run.day(rest_due),
         )
         receipt = text(
             "promise.receipt_in_two_parts",
-            amount=say.money(acct, amount),
-            rest_amount=say.money(acct, rest),
+            lang,
+            amount=run.money(amount),
+            rest_amount=run.money(rest),
             due_date=due.isoformat(),
             rest_due_date=rest_due.isoformat(),
             reference=reference,
@@ -270,23 +270,24 @@ def record_promise(run: Run) -> None:
         )
     else:
         reference = _record_one(run, amount, due, follow_up)
-        words = text("captured.promise", amount=say.money(acct, amount), date=format_date(due))
+        words = text("captured.promise", lang, amount=run.money(amount), date=run.day(due))
         receipt = text(
             "promise.receipt",
-            amount=say.money(acct, amount),
+            lang,
+            amount=run.money(amount),
             due_date=due.isoformat(),
             reference=reference,
         )
     run.outcome("promise_to_pay", words)
     run.state["pending"] = {}
-    run.say(text("promise.recorded", captured=words))
+    run.say(text("promise.recorded", lang, captured=words))
     run.say(receipt)
     if follow_up:
-        run.say(text("promise.follow_up", date=format_date(follow_up)))
+        run.say(text("promise.follow_up", lang, date=run.day(follow_up)))
     run.ask(Awaiting.ANYTHING_ELSE)
 
 
 def pay_now(run: Run) -> None:
-    run.outcome("pay_now", text("captured.pay_now"))
-    run.say(say.payment_options(run.ctx.bank, run.ctx.policy))
+    run.outcome("pay_now", text("captured.pay_now", run.lang))
+    run.say(say.payment_options(run.ctx.bank, run.ctx.policy, run.lang))
     run.ask(Awaiting.ANYTHING_ELSE)

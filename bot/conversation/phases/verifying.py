@@ -31,8 +31,8 @@ DEBT_ACTIONS = {
 
 def try_verification(run: Run) -> bool:
     """Check a verification answer if the message holds one; False if it holds none."""
-    digits = parse_digits(run.entity_or_text("digits"))
-    dob = parse_dob(run.entity_or_text("dob"), today=run.ctx.today)
+    digits = parse_digits(run.entity_or_text("digits"), lang=run.lang)
+    dob = parse_dob(run.entity_or_text("dob"), today=run.ctx.today, lang=run.lang)
     if not digits and not dob:
         return False
     run.state["_redact"] = True
@@ -47,9 +47,9 @@ def try_verification(run: Run) -> bool:
         run.state.update(phase="verified", tries=0)
         run.record("verified", result=True)
         run.record("disclosed", jurisdiction=acct.jurisdiction)
-        disclosure = say.disclosure(acct, run.ctx.bank, run.ctx.policy)
-        run.say(text("verification.passed", first=acct.first_name, disclosure=disclosure))
-        run.say(say.account_facts(acct))
+        disclosure = say.disclosure(acct, run.ctx.bank, run.ctx.policy, run.lang)
+        run.say(text("verification.passed", run.lang, first=acct.first_name, disclosure=disclosure))
+        run.say(say.account_facts(acct, run.lang))
         run.ask(Awaiting.OFFER)
         return True
     left = count_a_try(run)
@@ -57,6 +57,7 @@ def try_verification(run: Run) -> bool:
         run.say(
             text(
                 "verification.mismatch_one" if left == 1 else "verification.mismatch_other",
+                run.lang,
                 left=left,
             )
         )
@@ -72,15 +73,22 @@ def count_a_try(run: Run) -> int:
     if tries >= MAX_TRIES:
         run.outcome("verification_failed")
         run.escalate("verification_failed", f"Verification failed {tries} times.")
-        run.end(text("verification.failed", bank_phone=run.ctx.bank.phone))
+        run.end(text("verification.failed", run.lang, bank_phone=run.ctx.bank.phone))
     return MAX_TRIES - tries
+
+
+# A Chinese answer that was meant as digits or a date of birth: numerals (幺 is 1 said on the
+# phone), or a month and a day ("三月五号"), or the words for birth.
+ZH_ANSWER = re.compile(r"\d|[零〇一二三四五六七八九十幺两]{2,}|月.{0,3}[日号]|出生|生日")
 
 
 def looks_like_an_answer(action: str, said: str) -> bool:
     """Meant as the verification answer but unreadable ("born in march", "48 21 7"): Rasa heard
     an answer, or there are digits or a month in it. Such an answer counts as a try."""
-    return action in ("action_verify", "action_inform") or bool(
-        re.search(rf"\d|\b{MONTH_NAME}\b", correct_spelling(clean(said)))
+    return (
+        action in ("action_verify", "action_inform")
+        or bool(re.search(rf"\d|\b{MONTH_NAME}\b", correct_spelling(clean(said))))
+        or bool(ZH_ANSWER.search(said))
     )
 
 
@@ -91,6 +99,7 @@ def unreadable_answer(run: Run) -> None:
         run.say(
             text(
                 "verification.unreadable_one" if left == 1 else "verification.unreadable_other",
+                run.lang,
                 left=left,
             )
         )
@@ -104,7 +113,7 @@ def verification_turn(action: str, run: Run) -> None:
         wrong_number(run)
     elif not try_verification(run):
         if action in DEBT_ACTIONS:
-            run.say(text("verification.first"))
+            run.say(text("verification.first", run.lang))
             run.ask(Awaiting.VERIFICATION)
         elif looks_like_an_answer(action, run.turn.text):
             unreadable_answer(run)

@@ -21,6 +21,7 @@ from bot.conversation.understanding.words import (
     NUMBER_WORD,
     ORDINAL_WORD,
     WEEKDAY_NAME,
+    chinese,
     clean,
     spoken_number,
 )
@@ -95,7 +96,9 @@ def _previous_word(s: str, start: int) -> str:
     return m.group(1) if m else ""
 
 
-def read_amount(text: str, *, balance: Decimal, minimum_due: Decimal) -> AmountReading | None:
+def read_amount(
+    text: str, *, balance: Decimal, minimum_due: Decimal, lang: str = "en"
+) -> AmountReading | None:
     """The amount the customer offers to pay, or None when the text names none.
 
     A number wins over a keyword ("not in full, just 200" -> 200). Among numbers, one with a
@@ -103,8 +106,12 @@ def read_amount(text: str, *, balance: Decimal, minimum_due: Decimal) -> AmountR
     below ten count only with a money word ("five bucks"), since "one" is too often not an
     amount ("in one go"). "half" is half the balance rounded half-up to cents;
     "min"/"minimum"/"the least" is ``minimum_due``; "full", "the whole balance", "the rest",
-    "everything" is ``balance``.
+    "everything" is ``balance``. ``lang`` "zh…" reads Chinese (understanding/zh/amounts.py).
     """
+    if chinese(lang):
+        from bot.conversation.understanding.zh.amounts import read_amount as read_chinese
+
+        return read_chinese(text, balance=balance, minimum_due=minimum_due)
     plain = clean(text)
     s = correct_spelling(plain)
     corrected = s != plain
@@ -150,7 +157,9 @@ def read_amount(text: str, *, balance: Decimal, minimum_due: Decimal) -> AmountR
     return None
 
 
-def parse_amount(text: str, *, balance: Decimal, minimum_due: Decimal) -> Decimal | None:
+def parse_amount(
+    text: str, *, balance: Decimal, minimum_due: Decimal, lang: str = "en"
+) -> Decimal | None:
     """The amount (see `read_amount`), or None when there is none or it is uncertain."""
-    reading = read_amount(text, balance=balance, minimum_due=minimum_due)
+    reading = read_amount(text, balance=balance, minimum_due=minimum_due, lang=lang)
     return reading.value if reading else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation.understanding.words import clean
+from bot.conversation.understanding.words import chinese, clean
 
 _DECLINE = re.compile(
     r"^(?:no+|nope|nah|not\s+really|not\s+(?:now|today|possible)|i\s+can'?t|i\s+cannot"
@@ -14,7 +14,11 @@ _DECLINE = re.compile(
 )
 
 
-def is_decline(text: str) -> bool:
+def is_decline(text: str, *, lang: str = "en") -> bool:
     """The message says no: it starts with a no ("no", "nope", "i can't") or says it cannot
-    commit to, afford or manage what was offered."""
+    commit to, afford or manage what was offered. ``lang`` "zh…" reads Chinese."""
+    if chinese(lang):
+        from bot.conversation.understanding.zh.answers import is_decline as chinese_decline
+
+        return chinese_decline(text)
     return bool(_DECLINE.search(clean(text)))

@@ -26,6 +26,7 @@ from bot.conversation.understanding.words import (
     WEEKDAY,
     WEEKDAY_NAME,
     WEEKDAYS,
+    chinese,
     clean,
     day_number,
     month_number,
@@ -193,15 +194,22 @@ _DATE_RULES = [
 @dataclass(frozen=True)
 class DateReading:
     """The date a text names from today on, or else the past date it names ("yesterday",
-    "december 5 2025"), so the bot can say that date has passed."""
+    "december 5 2025"), so the bot can say that date has passed. `vague`: the customer named
+    a time but no date ("发工资那天", when I get paid): `value` and `past` are None and the
+    bot asks for a concrete date (the English readers never set it)."""
 
     value: date | None
     past: date | None = None
+    vague: bool = False
 
 
-def read_date(text: str, today: date) -> DateReading | None:
+def read_date(text: str, today: date, *, lang: str = "en") -> DateReading | None:
     """The first date the (clean) text names; None when it names none. A past date loses to a
     later one from today on unless they overlap ("last friday" is past, not next Friday)."""
+    if chinese(lang):
+        from bot.conversation.understanding.zh.dates import read_date as read_chinese
+
+        return read_chinese(text, today)
     found: list[tuple[tuple[int, int], int, date]] = []
     for pattern, resolve in _DATE_RULES:
         for m in pattern.finditer(text):
@@ -217,8 +225,8 @@ def read_date(text: str, today: date) -> DateReading | None:
     return DateReading(min(ahead)[2]) if ahead else DateReading(None, past=first)
 
 
-def find_date(text: str, today: date) -> date | None:
-    reading = read_date(text, today)
+def find_date(text: str, today: date, *, lang: str = "en") -> date | None:
+    reading = read_date(text, today, lang=lang)
     return reading.value if reading else None
 
 
@@ -233,12 +241,17 @@ def _spoken(text: str) -> str:
     return _RULED_OUT.sub(" ", correct_spelling(clean(text)))
 
 
-def read_pay_date(text: str, *, today: date) -> DateReading | None:
-    """Like `parse_pay_date`, but a named date before today is kept as `past`."""
+def read_pay_date(text: str, *, today: date, lang: str = "en") -> DateReading | None:
+    """Like `parse_pay_date`, but a named date before today is kept as `past`. ``lang`` "zh…"
+    reads Chinese ("下周三", "月底", "15号"; "发工资那天" is a `vague` reading)."""
+    if chinese(lang):
+        from bot.conversation.understanding.zh.dates import read_pay_date as read_chinese
+
+        return read_chinese(text, today=today)
     return read_date(_spoken(text), today)
 
 
-def parse_pay_date(text: str, *, today: date) -> date | None:
+def parse_pay_date(text: str, *, today: date, lang: str = "en") -> date | None:
     """The payment date the customer names, relative to their local ``today``.
 
     A weekday ("friday", "fri", "this friday", "next friday") is its next occurrence after
@@ -247,4 +260,7 @@ def parse_pay_date(text: str, *, today: date) -> date | None:
     next month, clamped to the month's length. US numeric order (12/05 is December 5). If the text
     names several dates the first one wins. Dates before today and texts without a date -> None.
     """
+    if chinese(lang):
+        reading = read_pay_date(text, today=today, lang=lang)
+        return reading.value if reading else None
     return find_date(_spoken(text), today)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation.understanding.words import clean
+from bot.conversation.understanding.words import chinese, clean
 
 _DIGIT_WORDS = dict(
     zip(
@@ -19,12 +19,17 @@ _LAST_N = re.compile(
 )
 
 
-def parse_digits(text: str, *, length: int = 4) -> str | None:
+def parse_digits(text: str, *, length: int = 4, lang: str = "en") -> str | None:
     """A group of exactly ``length`` digits, typed or spoken ("1 2 3 4", "one two three four").
 
     Spaced single digits are joined; "oh"/"o" read as zero. "last four" is dropped first so its
     "four" is not taken as a digit. A token of exactly ``length`` digits wins over a joined run.
+    ``lang`` "zh…" reads Chinese digits too ("幺九三四", "洞").
     """
+    if chinese(lang):
+        from bot.conversation.understanding.zh.counts import parse_digits as chinese_digits
+
+        return chinese_digits(text, length=length)
     s = _LAST_N.sub(" ", clean(text))
     runs: list[list[str]] = [[]]
     previous_end = 0

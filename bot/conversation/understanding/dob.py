@@ -12,6 +12,7 @@ from bot.conversation.understanding.words import (
     MONTH,
     NUMBER_PHRASE,
     NUMBER_WORD,
+    chinese,
     clean,
     day_number,
     month_number,
@@ -64,14 +65,19 @@ def _year(token: str, today: date) -> int | None:
     return int(value) if value is not None and 1900 <= value <= today.year else None
 
 
-def parse_dob(text: str, *, today: date | None = None) -> date | None:
+def parse_dob(text: str, *, today: date | None = None, lang: str = "en") -> date | None:
     """A date of birth with its year, or None.
 
     Numeric dates are month/day/year; only when the first number cannot be a month (25/12/1985)
     is it read as day/month. A two-digit year is put in the century that makes the customer
     between 18 and 110 years old on ``today`` (the customer's local date), else None.
+    ``lang`` "zh…" reads Chinese forms ("19850303", "八五年三月三号").
     """
     today = today or date.today()
+    if chinese(lang):
+        from bot.conversation.understanding.zh.dob import parse_dob as chinese_dob
+
+        return chinese_dob(text, today=today)
     s = correct_spelling(clean(text))
     for pattern, named_month in _DOB_RULES:
         m = pattern.search(s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation.understanding.words import NUMBER_PHRASE, clean, number
+from bot.conversation.understanding.words import NUMBER_PHRASE, chinese, clean, number
 
 _MAX_PLAN_MONTHS = 60  # longer "plans" are almost surely an amount, not a month count
 
@@ -20,15 +20,19 @@ _MONEY_HINT = re.compile(
 )
 
 
-def parse_months(text: str, *, explicit: bool = False) -> int | None:
+def parse_months(text: str, *, explicit: bool = False, lang: str = "en") -> int | None:
     """How many monthly payments the customer wants (1-60), or None.
 
     "six months", "12 monthly payments", "over twelve months", "a year" (12) count directly.
     A lone number ("6", "let's do 3") counts only if it is the only number, has no money hint
     and is at most 60, so an amount such as "200" or "50 a month" is not taken for a plan length;
     `explicit` turns that off too, for messages that are not answers to "how many months?"
-    ("i have 3 kids and no income").
+    ("i have 3 kids and no income"). ``lang`` "zh…" reads Chinese ("分六期", "半年").
     """
+    if chinese(lang):
+        from bot.conversation.understanding.zh.counts import parse_months as chinese_months
+
+        return chinese_months(text, explicit=explicit)
     s = clean(text)
     if _HALF_YEAR.search(s):
         return 6

@@ -17,7 +17,7 @@ from decimal import Decimal
 from bot.conversation.understanding.amounts import read_amount
 from bot.conversation.understanding.dates import read_pay_date
 from bot.conversation.understanding.spelling import correct_spelling
-from bot.conversation.understanding.words import clean
+from bot.conversation.understanding.words import chinese, clean
 
 _JOIN = re.compile(r"(?:[,;]\s*|\s+)(?:and\s+|then\s+|plus\s+)+|[,;]\s*")
 _REST = re.compile(
@@ -43,9 +43,14 @@ class TwoParts:
 
 
 def read_parts(
-    text: str, *, today: date, balance: Decimal, minimum_due: Decimal
+    text: str, *, today: date, balance: Decimal, minimum_due: Decimal, lang: str = "en"
 ) -> TwoParts | None:
-    """The two parts the message names, or None when it names one promise (or none)."""
+    """The two parts the message names, or None when it names one promise (or none).
+    ``lang`` "zh…" reads Chinese clauses ("先还两千，剩下的月底还")."""
+    if chinese(lang):
+        from bot.conversation.understanding.zh.parts import read_parts as chinese_parts
+
+        return chinese_parts(text, today=today, balance=balance, minimum_due=minimum_due)
     s = correct_spelling(clean(text))
     for join in _JOIN.finditer(s):
         first, second = s[: join.start()], s[join.end() :]

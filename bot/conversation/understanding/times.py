@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from bot.conversation.understanding.dates import find_date
-from bot.conversation.understanding.words import COUNT, clean, number
+from bot.conversation.understanding.words import COUNT, chinese, clean, number
 
 _DEFAULT_CALLBACK = time(10, 0)  # a day without a time: mid-morning, inside business hours
 
@@ -67,7 +67,7 @@ def _find_clock(text: str, period: str | None) -> tuple[time | None, str]:
     return None, text
 
 
-def parse_callback_time(text: str, *, now: datetime) -> datetime | None:
+def parse_callback_time(text: str, *, now: datetime, lang: str = "en") -> datetime | None:
     """When the customer wants a call back, as an aware datetime in ``now``'s time zone.
 
     "in 2 hours" / "in 30 minutes" is elapsed time, so it stays right across a DST change.
@@ -77,7 +77,12 @@ def parse_callback_time(text: str, *, now: datetime) -> datetime | None:
     a day alone ("tomorrow"). Wall-clock times take that day's UTC offset. A time already past
     moves to tomorrow when no day was named; on a named day it gives None, except a vague
     "today"/"tonight"/"this evening", which becomes the next full hour. Nothing time-like -> None.
+    ``lang`` "zh…" reads Chinese ("明天下午三点", "半小时后").
     """
+    if chinese(lang):
+        from bot.conversation.understanding.zh.times import parse_callback_time as chinese_time
+
+        return chinese_time(text, now=now)
     s = clean(text)
     m = _IN_DURATION.search(s)
     if m:

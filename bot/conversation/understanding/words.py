@@ -47,6 +47,12 @@ DURATION_UNIT = (
 )
 
 
+def chinese(lang: str | None) -> bool:
+    """ "zh", "zh-CN", "zh_Hans" are read by the Chinese readers (understanding/zh/); any other
+    language by the English ones."""
+    return (lang or "").lower().startswith("zh")
+
+
 def clean(text: str) -> str:
     """Lower-case and collapse whitespace so the patterns can stay simple."""
     return " ".join(text.replace("\u2019", "'").lower().split())

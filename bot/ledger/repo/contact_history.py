@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot.ledger import models as m
 
@@ -37,15 +37,14 @@ def opted_out(session: Session, account_id: str, channel: str) -> bool:
     """An opt-out still in force for this channel, or for every channel, recorded on this
     account or on any account at the same phone number: consent belongs to the number's
     subscriber, so a STOP from a number stops every account reached there (TCPA 47 CFR
-    64.1200(a)(10)). The opt-out row holds no number (no migration): accounts are joined on
-    phone, so the number is the account's current one."""
-    o, mine, holder = m.OptOut, aliased(m.Account), aliased(m.Account)
+    64.1200(a)(10)). The row holds the number it was made for, so an account that later gets
+    that number is stopped too, and the account keeps its own opt-out on a new number."""
+    o, a = m.OptOut, m.Account
     return (
         session.query(o.id)
-        .join(holder, holder.account_id == o.account_id)
-        .join(mine, mine.phone == holder.phone)
+        .join(a, or_(o.account_id == a.account_id, o.phone == a.phone))
         .filter(
-            mine.account_id == account_id,
+            a.account_id == account_id,
             o.revoked_at.is_(None),
             or_(o.channel == "all", o.channel == channel),
         )
@@ -145,12 +144,11 @@ def portfolio_rows(session: Session) -> list[tuple]:
 
 def open_opt_outs(session: Session, channels: Iterable[str]) -> list[tuple[str, str]]:
     """(account_id, channel) of the opt-outs in force, channel one of `channels`, for every
-    account at the number of the account it was recorded on (as `opted_out`)."""
-    o, holder, reached = m.OptOut, aliased(m.Account), aliased(m.Account)
+    account it was recorded on and every account at the number it was made for (`opted_out`)."""
+    o, a = m.OptOut, m.Account
     return session.execute(
-        select(reached.account_id, o.channel)
-        .join(holder, holder.account_id == o.account_id)
-        .join(reached, reached.phone == holder.phone)
+        select(a.account_id, o.channel)
+        .join(o, or_(o.account_id == a.account_id, o.phone == a.phone))
         .where(o.revoked_at.is_(None), o.channel.in_(tuple(channels)))
         .distinct()
     ).all()

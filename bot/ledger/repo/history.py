@@ -10,6 +10,7 @@ from bot.ledger import models as m
 TABLE_ORDER = (
     ("accounts", m.Account),
     ("conversations", m.Conversation),
+    ("conversation_turns", m.Turn),
     ("contact_attempts", m.ContactAttempt),
     ("promises", m.Promise),
     ("instalment_requests", m.InstalmentRequest),

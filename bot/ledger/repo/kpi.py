@@ -3,14 +3,31 @@
 The database does the counting, so a report over a large portfolio reads one row per group, not
 one per contact. Each function returns (day, channel, product, days-past-due bucket, *measures)
 for the records whose own timestamp falls in [since, until); `bot.analytics.kpi` turns them into
-KPI rows and rates.
+KPI rows and rates (the definitions are there).
+
+Every numerator of a share is counted over the same rows as its denominator, in the same query
+(a filtered count), so a share cannot pass 100 %: contacts are counted over attempts, right-party
+contacts over contacts, contacts with a promise over right-party contacts.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, extract, func, literal_column, select
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -74,24 +91,62 @@ def _via_conversation(model, fallback=None):
     return channel, joins
 
 
+def _one_contact(a) -> ColumnElement:
+    """What one outbound contact is: its conversation (a text reminder split into several
+    segments, each an attempt row, is one contact attempt), or the attempt itself without one."""
+    return func.coalesce(a.conversation_id, a.id)
+
+
+def _customer_spoke(conversation_id) -> ColumnElement:
+    t = m.Turn
+    return exists().where(t.conversation_id == conversation_id, t.speaker == "customer")
+
+
+def _has_promise(conversation_id) -> ColumnElement:
+    p = m.Promise
+    return exists().where(p.conversation_id == conversation_id)
+
+
+def _distinct_if(condition, value) -> ColumnElement:
+    return func.count(func.distinct(case((condition, value))))
+
+
 def outbound_attempts(session: Session, since: datetime, until: datetime) -> list:
-    """(..., attempts) started on the day."""
-    a, acct = m.ContactAttempt, m.Account
+    """(..., attempts, contacts, right-party contacts, right-party contacts with a promise),
+    each over the outbound attempts started on the day that the carrier took (a refused one
+    reached no one and is no attempt). Contact: a person reached: a call answered by a human,
+    or any attempt whose conversation has a customer's turn (a text delivered and replied to, a
+    call in which the customer spoke); a call answered by a machine never is."""
+    a, acct, c = m.ContactAttempt, m.Account, m.Conversation
+    one = _one_contact(a)
+    machine = func.coalesce(a.answered_by, literal_column("''")).like("machine%")
+    reached = and_(not_(machine), or_(a.answered_by == "human", _customer_spoke(a.conversation_id)))
+    verified = and_(reached, c.verified.is_(True))
     return _grouped(
         session,
         since,
         until,
         a.started_at,
         a.channel,
-        func.count(),
-        joins=[(acct, acct.account_id == a.account_id, False)],
-        where=[a.direction == "outbound"],
+        func.count(func.distinct(one)),
+        _distinct_if(reached, one),
+        _distinct_if(verified, one),
+        _distinct_if(and_(verified, _has_promise(c.id)), one),
+        joins=[
+            (acct, acct.account_id == a.account_id, False),
+            (c, c.id == a.conversation_id, True),
+        ],
+        where=[a.direction == "outbound", a.status != "failed"],
     )
 
 
-def conversations(session: Session, since: datetime, until: datetime) -> list:
-    """(..., conversations, verified, ended, seconds talked in the ended ones)."""
-    c, acct = m.Conversation, m.Account
+def inbound_contacts(session: Session, since: datetime, until: datetime) -> list:
+    """(..., contacts, right-party contacts, right-party contacts with a promise) of the
+    conversations started on the day that no outbound attempt opened (the customer called,
+    texted or opened a chat first) and in which the customer spoke."""
+    c, acct, a = m.Conversation, m.Account, m.ContactAttempt
+    from_attempt = exists().where(a.conversation_id == c.id, a.direction == "outbound")
+    verified = c.verified.is_(True)
     return _grouped(
         session,
         since,
@@ -99,10 +154,26 @@ def conversations(session: Session, since: datetime, until: datetime) -> list:
         c.started_at,
         c.channel,
         func.count(),
-        _count_if(c.verified.is_(True)),
+        _count_if(verified),
+        _count_if(and_(verified, _has_promise(c.id))),
+        joins=[(acct, acct.account_id == c.account_id, False)],
+        where=[not_(from_attempt), _customer_spoke(c.id)],
+    )
+
+
+def handled_conversations(session: Session, since: datetime, until: datetime) -> list:
+    """(..., conversations ended, seconds they lasted) of those started on the day."""
+    c, acct = m.Conversation, m.Account
+    return _grouped(
+        session,
+        since,
+        until,
+        c.started_at,
+        c.channel,
         func.count(c.ended_at),
         func.sum(_seconds(session, c.started_at, c.ended_at)),
         joins=[(acct, acct.account_id == c.account_id, False)],
+        where=[c.ended_at.is_not(None)],
     )
 
 
@@ -122,6 +193,37 @@ def promises(session: Session, since: datetime, until: datetime) -> list:
     )
 
 
+def _cents(session: Session, money) -> ColumnElement:
+    """An amount (stored as exact text) in whole cents, summed exactly on either engine."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.round(cast(money, Numeric) * 100), Integer)
+    return cast(money, Numeric(18, 2)) * 100
+
+
+def promise_amounts(session: Session, since: datetime, until: datetime) -> list:
+    """(day, channel, product, bucket, currency, cents promised, cents of the kept promises)
+    of the promises taken on the day: a kept promise is one that payments covered in full
+    (bot/analytics/payments.py), so its amount is what was collected on it."""
+    p, acct = m.Promise, m.Account
+    segment = _segment()
+    day = func.date(p.created_at)
+    cents = _cents(session, p.amount)
+    query = (
+        select(
+            day,
+            p.channel,
+            *segment,
+            p.currency,
+            func.sum(cents),
+            func.sum(case((p.status == "kept", cents), else_=literal_column("0"))),
+        )
+        .join(acct, acct.account_id == p.account_id)
+        .where(p.created_at >= since, p.created_at < until)
+        .group_by(day, p.channel, *segment, p.currency)
+    )
+    return session.execute(query).all()
+
+
 def instalment_requests(session: Session, since: datetime, until: datetime) -> list:
     i = m.InstalmentRequest
     channel, joins = _via_conversation(i)
@@ -136,13 +238,23 @@ def opt_outs(session: Session, since: datetime, until: datetime) -> list:
 
 
 def escalations(session: Session, since: datetime, until: datetime):
-    """(day, channel, product, bucket, reason, escalations): grouped by reason as well."""
+    """(day, channel, product, bucket, reason, escalations, claimed, seconds from creation to
+    the claim summed over the claimed ones): grouped by reason as well."""
     e, acct, c = m.Escalation, m.Account, m.Conversation
     channel, _joins = _via_conversation(e)
     segment = _segment()
     day = func.date(e.created_at)
+    claimed = e.claimed_at.is_not(None)
     query = (
-        select(day, channel, *segment, e.reason, func.count())
+        select(
+            day,
+            channel,
+            *segment,
+            e.reason,
+            func.count(),
+            _count_if(claimed),
+            func.sum(case((claimed, _seconds(session, e.created_at, e.claimed_at)))),
+        )
         .join(acct, acct.account_id == e.account_id)
         .join(c, c.id == e.conversation_id, isouter=True)
         .where(e.created_at >= since, e.created_at < until)

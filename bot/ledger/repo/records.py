@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from bot.ledger import models as m
 from bot.ledger.models import utcnow
@@ -43,16 +43,19 @@ def callback_request(
 
 
 def opt_out(session: Session, *, channel: str, source_text: str, **common) -> None:
-    session.add(m.OptOut(channel=channel, source_text=source_text, **common))
+    """Recorded for the account and for its number (the one it has now)."""
+    phone = session.scalar(
+        select(m.Account.phone).where(m.Account.account_id == common["account_id"])
+    )
+    session.add(m.OptOut(channel=channel, source_text=source_text, phone=phone, **common))
 
 
 def revoke_opt_outs(session: Session, account_id: str, channel: str) -> None:
     """The customer opted back in (START): the active opt-outs on the channel end now, those of
-    every account at the account's number (opt-outs are held per number as well)."""
+    the account and those made for its number (opt-outs are held per number as well)."""
     phone = select(m.Account.phone).where(m.Account.account_id == account_id).scalar_subquery()
-    at_number = select(m.Account.account_id).where(m.Account.phone == phone)
     for row in session.query(m.OptOut).filter(
-        m.OptOut.account_id.in_(at_number),
+        or_(m.OptOut.account_id == account_id, m.OptOut.phone == phone),
         m.OptOut.channel == channel,
         m.OptOut.revoked_at.is_(None),
     ):
@@ -86,14 +89,13 @@ def for_conversation(session: Session, model, conversation_id: str) -> list:
 
 def opt_out_channels_in_force(session: Session, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
     """(account id, channel) of each opt-out not revoked, for these accounts in one query,
-    an opt-out recorded at an account's phone number counting for it (as the gate's)."""
-    o, holder, reached = m.OptOut, aliased(m.Account), aliased(m.Account)
+    an opt-out made for an account's phone number counting for it (as the gate's)."""
+    o, a = m.OptOut, m.Account
     return iter(
         session.execute(
-            select(reached.account_id, o.channel)
-            .join(holder, holder.account_id == o.account_id)
-            .join(reached, reached.phone == holder.phone)
-            .where(reached.account_id.in_(tuple(ids)), o.revoked_at.is_(None))
+            select(a.account_id, o.channel)
+            .join(o, or_(o.account_id == a.account_id, o.phone == a.phone))
+            .where(a.account_id.in_(tuple(ids)), o.revoked_at.is_(None))
             .distinct()
         )
     )

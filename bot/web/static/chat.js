@@ -9,6 +9,8 @@
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
   const storeKey = "chat:" + token.slice(-16);
+  // The page's words in the customer's language (bot/channels/webchat.py page_strings).
+  const say = JSON.parse(document.getElementById("chat-strings").textContent);
   let conversationId = sessionStorage.getItem(storeKey);
   const pending = new Map(); // id -> text, until the server replies
   let socket = null;
@@ -19,7 +21,10 @@
     const li = document.createElement("li");
     li.className = from === "bot" ? "bot" : "me";
     li.textContent = text;
-    li.setAttribute("aria-label", (from === "bot" ? "Assistant: " : "You: ") + text);
+    // The customer may switch language mid-conversation: each message says its own, so a
+    // screen reader reads Chinese as Chinese on an English page and the other way round.
+    li.lang = /[\u3400-\u9fff\uf900-\ufaff]/.test(text) ? "zh-CN" : "en";
+    li.setAttribute("aria-label", (from === "bot" ? say.from_bot : say.from_me) + text);
     log.appendChild(li);
     log.scrollTop = log.scrollHeight;
   }
@@ -28,7 +33,7 @@
     ended = true;
     input.disabled = true;
     document.getElementById("send").disabled = true;
-    status.textContent = "Conversation ended";
+    status.textContent = say.ended;
   }
 
   function connect() {
@@ -36,7 +41,7 @@
     socket = new WebSocket(scheme + location.host + "/chat/" + token + "/ws");
     socket.onopen = () => {
       retry = 500;
-      status.textContent = "Connected";
+      status.textContent = say.connected;
       socket.send(JSON.stringify({ type: "hello", conversation_id: conversationId }));
     };
     socket.onmessage = (event) => {
@@ -62,7 +67,7 @@
     };
     socket.onclose = () => {
       if (ended) return;
-      status.textContent = "Reconnecting…";
+      status.textContent = say.reconnecting;
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 8000);
     };

@@ -3,6 +3,9 @@
   const rows = document.getElementById("rows");
   const notice = document.getElementById("notice");
   const minutes = (s) => (s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${s % 60}s`);
+  // The customer's language ("zh-CN" in a portfolio is Mandarin): the agent calls back in it.
+  const LANGUAGES = { en: "English", zh: "Mandarin (中文)" };
+  const language = (code) => LANGUAGES[(code || "en").toLowerCase().split("-")[0]] || code;
 
   function cell(tr, text) {
     const td = document.createElement("td");
@@ -22,6 +25,7 @@
       cell(tr, e.priority);
       cell(tr, e.reason.replaceAll("_", " "));
       cell(tr, e.customer_name);
+      cell(tr, language(e.language));
       cell(tr, e.account_id);
       cell(tr, `${e.balance} ${e.currency}`);
       cell(tr, e.days_past_due);

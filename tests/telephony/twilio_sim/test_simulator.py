@@ -457,6 +457,40 @@ async def test_outbound_sms_undelivered(env: Env):
     assert callbacks[-1]["ErrorCode"] == "30005"
 
 
+async def test_a_text_queued_past_its_validity_period_fails_unsent(env: Env):
+    env.sim.expect_message(CUSTOMER, MessageScenario(queued_s=2.0))
+    sid = await send_sms(
+        env.client,
+        to=CUSTOMER,
+        from_=OUR_NUMBER,
+        body="hi",
+        status_callback=env.url("/twilio/s3"),
+        validity_period=1,
+    )
+    await env.sim.wait_for_message(sid, "failed")
+    callbacks = env.app.posted("/twilio/s3")
+    assert [c["MessageStatus"] for c in callbacks] == ["queued", "failed"]
+    assert callbacks[-1]["ErrorCode"] == "30036"
+    assert env.sim.messages[sid].date_sent is None
+
+
+async def test_a_text_sent_within_its_validity_period_is_delivered(env: Env):
+    env.sim.expect_message(CUSTOMER, MessageScenario(queued_s=0.2))
+    sid = await send_sms(env.client, to=CUSTOMER, from_=OUR_NUMBER, body="hi", validity_period=60)
+    message = await env.sim.wait_for_message(sid, "delivered")
+    assert message.validity_period == 60
+
+
+@pytest.mark.parametrize("validity", [0, 14_401])
+async def test_a_validity_period_out_of_range_is_refused(env: Env, validity: int):
+    with pytest.raises(TwilioRestException) as refused:
+        await send_sms(
+            env.client, to=CUSTOMER, from_=OUR_NUMBER, body="hi", validity_period=validity
+        )
+    assert refused.value.code == 21624
+    assert not env.sim.messages
+
+
 async def test_twiml_verbs_redirect_gather_and_dial_action(env: Env):
     env.app.docs = {
         "first": '<Response><Say>Hello</Say><Pause length="1"/>'

@@ -1,4 +1,5 @@
-"""Streaming speech recognition with Vosk (Kaldi), one recogniser per call.
+"""The Vosk (Kaldi) engine: streaming recognition with partials and grammar mode, one
+recogniser per call.
 
 The model is large (the small Korean one is ~250 MB and takes seconds to load), so it is
 loaded once per path and shared; recognisers are cheap and hold one caller's decoding state.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import vosk
 
@@ -97,15 +99,20 @@ class RecognizerPool:
     def idle(self) -> int:
         return len(self._idle)
 
-    def warm(self, utterances: list[bytes], count: int) -> None:
-        """Decode some speech (PCM16 at the pool's rate) on `count` decoders and keep them, so
-        the first calls do not pay for building the graph cache."""
-        recs = [self.acquire() for _ in range(count)]
-        for rec in recs:
+    def warm(self, utterances: list[bytes], count: int, threads: int | None = None) -> None:
+        """Decode some speech (PCM16 at the pool's rate) on `count` decoders and keep them (up to
+        max_idle), so the first callers do not pay for building the graph cache. Decoders are
+        warmed `threads` at a time (default: one per CPU)."""
+
+        def warm_one(rec: vosk.KaldiRecognizer) -> None:
             for pcm in utterances:
                 for start in range(0, len(pcm), 3200):
                     rec.AcceptWaveform(pcm[start : start + 3200])
                 rec.FinalResult()
+
+        recs = [self.acquire() for _ in range(count)]
+        with ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 1) as workers:
+            list(workers.map(warm_one, recs))
         for rec in recs:
             self.release(rec)
 
@@ -123,7 +130,7 @@ def pool_for(model: vosk.Model, sample_rate: int = 16000) -> RecognizerPool:
         return pool
 
 
-class StreamingRecognizer:
+class VoskRecognizer:
     """Feed PCM16 chunks of one caller turn; read partial text as it grows, then the final text.
 
     Vosk may detect an endpoint by itself inside what our VAD still calls one turn; the text of
