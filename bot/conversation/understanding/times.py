@@ -101,8 +101,18 @@ def parse_callback_time(text: str, *, now: datetime, lang: str = "en") -> dateti
     today = now.date()
     day = find_date(s, today)
     named_day = day is not None or bool(period_match and period_match["this"])
+    return callback_moment(day, clock, named_day=named_day, exact=exact, now=now)
+
+
+def callback_moment(
+    day: date | None, clock: time | None, *, named_day: bool, exact: bool, now: datetime
+) -> datetime | None:
+    """The instant a callback answer names, in either language: the day and clock heard (a day
+    without a clock: mid-morning); a clock already past today without a named day is tomorrow;
+    a vague "today" already past is the next whole hour, if today has one left."""
     if day is None and clock is None:
         return None
+    today = now.date()
     moment = _local(day or today, clock or _DEFAULT_CALLBACK, now.tzinfo)
     if moment > now:
         return moment

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timedelta
 
-from bot.conversation.understanding.times import _DEFAULT_CALLBACK, _after, _local
+from bot.conversation.understanding.times import _after, callback_moment
 from bot.conversation.understanding.zh.dates import read_date
 from bot.conversation.understanding.zh.numbers import NUMBER, integer, normalize
 
@@ -91,14 +91,4 @@ def parse_callback_time(text: str, *, now: datetime) -> datetime | None:
     if reading and reading.past:
         return None
     named_day = day is not None or period in ("今晚",)
-    if day is None and clock is None:
-        return None
-    moment = _local(day or today, clock or _DEFAULT_CALLBACK, now.tzinfo)
-    if moment > now:
-        return moment
-    if not named_day:
-        return _local(today + timedelta(1), clock, now.tzinfo)
-    if day in (today, None) and not exact:
-        next_hour = _after(now.replace(minute=0, second=0, microsecond=0), timedelta(hours=1))
-        return next_hour if next_hour.date() == today else None
-    return None
+    return callback_moment(day, clock, named_day=named_day, exact=exact, now=now)
