@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     whisper_beam_size: int = Field(1, env="WHISPER_BEAM_SIZE")  # 1: greedy, the fastest
     voice_yes_words: str = Field("yes,yeah,yep,correct,sure,that's right", env="VOICE_YES_WORDS")
     voice_no_words: str = Field("no,nope,not really", env="VOICE_NO_WORDS")
+    # The same for a Mandarin call ("不是" is checked before "是").
+    voice_yes_words_zh: str = Field("是,是的,对,对的,嗯,好的,没错", env="VOICE_YES_WORDS_ZH")
+    voice_no_words_zh: str = Field("不是,不对,不,没有", env="VOICE_NO_WORDS_ZH")
     # The words for 0-9 in the recogniser's language, comma-separated, alternatives with "|":
     # the grammar of turns that expect digits (verification), mapped back to digits.
     voice_digit_words: str = Field(

@@ -28,6 +28,7 @@ class Profile:
     # signature every text starts with where the carriers require one (China: 【浦发银行】) and
     # the segments one text may take (concatenated; 1: every text a single segment).
     sms_opt_out_key: str = "sms.opt_out_line"
+    voicemail_key: str = "voicemail.US"  # the catalog key, for the message in other languages
     sms_signature: str = ""
     sms_max_segments: int = 1
     # A state overlay on top of the jurisdiction (`with_overlay`): its code, its cap on calls and
@@ -52,6 +53,7 @@ def _profile(code: str, raw: dict) -> Profile:
         voicemail=configured(raw["voicemail"]),
         sms_opt_out=configured(raw["sms_opt_out"]),
         sms_opt_out_key=raw["sms_opt_out"],
+        voicemail_key=raw["voicemail"],
         sms_signature=str(raw.get("sms_signature") or ""),
         sms_max_segments=int(raw.get("sms_max_segments", 1)),
     )

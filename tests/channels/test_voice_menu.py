@@ -87,3 +87,25 @@ def test_a_mandarin_calls_keys_mean_mandarin_words_and_its_hint_is_mandarin():
     assert keypad_text(menu, "1") == "是的" and keypad_text(menu, "2") == "不是"
     assert not any("a" <= ch.lower() <= "z" for ch in menu.hint.replace("TD", ""))
     assert keypad_text(menu_for("identity", 0), "1") == "yes"
+
+
+@pytest.mark.parametrize(
+    ("lang", "heard", "sent"),
+    [
+        ("zh", "不是的", "不是"),
+        ("zh", "是的是我", "是的"),
+        ("zh", "对", "是的"),
+        ("en", "yes", "yes"),
+    ],
+)
+def test_a_yes_no_turn_reaches_the_conversation_in_the_calls_language(lang, heard, sent):
+    from bot.channels.voice.service import VoiceService
+    from bot.settings import Settings
+
+    conversations = Conversations()
+    call = VoiceCall(VoiceService(Settings(), conversations, None, None), "CA1")
+    call.conversation_id, call.lang = "c1", lang
+    call.menu = menu_for("identity", 0, lang)
+    assert set(call._grammar()) >= ({"是", "不是"} if lang == "zh" else {"yes", "no"})
+    asyncio.run(call.on_turn(heard, keypad=False))
+    assert conversations.sent == [sent]

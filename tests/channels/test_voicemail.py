@@ -36,3 +36,14 @@ def test_a_massachusetts_number_hears_no_creditors_name():
 def test_without_a_configured_person_the_message_names_the_team():
     said = message("+12125550102", voicemail_agent_name="")
     assert "team" in said and "Alex" not in said
+
+
+def test_a_mandarin_customer_hears_the_message_in_mandarin():
+    service = VoiceService(Settings(voicemail_agent_name="王丽"), None, None, None)
+    account = factories.account(
+        "V2", phone="+8613800138000", jurisdiction="CN", language="zh", customer_name="李伟"
+    )
+    said = service.limited_content(account)
+    assert "王丽" in said and "李伟" in said and Settings().bank_name_zh in said
+    assert "回电" in said and not any("a" <= ch.lower() <= "z" for ch in said)
+    assert not any(word in said for word in ("欠款", "逾期", "催收", "还款"))

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.channels.turns import SAFE_REPLY
 from bot.channels.voice.agent_line import agent_line_open
 from bot.channels.voice.answers import whole_answer
-from bot.channels.voice.menu import Menu, keypad_text, menu_for, spoken_digits
+from bot.channels.voice.menu import MEANINGS, Menu, keypad_text, menu_for, spoken_digits
 from bot.channels.voice.registry import HUMAN
 from bot.conversation.awaiting import Awaiting
 from bot.conversation.messages import text
@@ -178,7 +178,8 @@ class VoiceCall:
 
     def _grammar(self) -> list[str] | None:
         if self.menu and self.menu.yes_no:
-            return [*self.service.yes, *self.service.no]
+            yes, no = self.service.yes_no_words(self.lang)
+            return [*yes, *no]
         if self.menu and self.menu.digits:
             return sorted(self.service.digit_words)
         return None
@@ -202,11 +203,13 @@ class VoiceCall:
         return complete
 
     def _yes_no(self, heard: str) -> str:
-        words = heard.lower()
-        if any(w.lower() in words for w in self.service.no):
-            return "no"
-        if any(w.lower() in words for w in self.service.yes):
-            return "yes"
+        """The grammar's word for yes or no as the conversation reads it, in its language."""
+        words, (yes, no) = heard.lower(), self.service.yes_no_words(self.lang)
+        said = MEANINGS["zh" if self.lang.startswith("zh") else "en"]
+        if any(w.lower() in words for w in no):
+            return said["no"]
+        if any(w.lower() in words for w in yes):
+            return said["yes"]
         return heard
 
     async def _hand_over(self) -> None:

@@ -18,7 +18,8 @@ from bot.channels.voice.registry import HUMAN, CallRegistry
 from bot.compliance.gate import recheck_window
 from bot.compliance.location import state_of
 from bot.compliance.profiles import profile_for
-from bot.conversation.messages import text
+from bot.conversation.language import normalise
+from bot.conversation.messages import configured, text
 from bot.ledger.db import session_scope
 from bot.ledger.repo import accounts, attempts
 from bot.settings import Settings
@@ -63,10 +64,14 @@ class VoiceService:
         self.conversations = conversations
         self.registry = registry
         self.twilio = twilio
-        self.yes = [w.strip() for w in settings.voice_yes_words.split(",") if w.strip()]
-        self.no = [w.strip() for w in settings.voice_no_words.split(",") if w.strip()]
+        self.yes, self.no = _words(settings.voice_yes_words), _words(settings.voice_no_words)
+        self.yes_no_zh = (_words(settings.voice_yes_words_zh), _words(settings.voice_no_words_zh))
         self.digit_words = digit_words(settings.voice_digit_words)
         self.clock = lambda: datetime.now(timezone.utc)
+
+    def yes_no_words(self, lang: str) -> tuple[list[str], list[str]]:
+        """The words that mean yes and no in a grammar turn, in the call's language."""
+        return self.yes_no_zh if lang.startswith("zh") else (self.yes, self.no)
 
     def url(self, path: str) -> str:
         return self.settings.effective_public_base_url + path
@@ -150,13 +155,13 @@ class VoiceService:
             text("voice.unknown_caller", bank=bank, bank_phone=self.settings.bank_phone)
         )
 
-    def _voicemail_agent(self) -> str:
+    def _voicemail_agent(self, lang: str = "en") -> str:
         """The natural person the limited-content message names (Reg F §1006.2(j)): a setting,
         never a made-up name in the code."""
         name = self.settings.voicemail_agent_name
         if not name:
             log.warning("VOICEMAIL_AGENT_NAME is not set: the voicemail names the team")
-            return text("voice.team_name")
+            return text("voice.team_name", lang)
         return name
 
     def limited_content(self, account) -> str:
@@ -165,20 +170,20 @@ class VoiceService:
         policy), without the bank's name where a state forbids naming the creditor to others
         (940 CMR 7.05: a recording may be heard by anyone in the household)."""
         profile = profile_for(account.jurisdiction, state_of(account.phone))
-        agent, first_name = self._voicemail_agent(), account.customer_name.split()[0]
+        lang = normalise(account.language)
+        agent, first_name = self._voicemail_agent(lang), _first_name(account.customer_name, lang)
         number = self.settings.bank_phone
         if not profile.name_creditor_to_others:
             return text(
                 "voicemail.no_creditor",
+                lang,
                 agent_name=agent,
                 first_name=first_name,
                 callback_number=number,
             )
-        return profile.voicemail.format(
-            bank=self.settings.bank_name,
-            agent_name=agent,
-            first_name=first_name,
-            callback_number=number,
+        bank = self.settings.bank_name_zh if lang == "zh" else self.settings.bank_name
+        return configured(profile.voicemail_key, lang).format(
+            bank=bank, agent_name=agent, first_name=first_name, callback_number=number
         )
 
     def neutral_opening(self, call_sid: str) -> str:
@@ -224,6 +229,15 @@ class VoiceService:
 
     def handler(self, call_sid: str) -> VoiceCall:
         return VoiceCall(self, call_sid)
+
+
+def _first_name(name: str, lang: str) -> str:
+    """How a message addresses the customer: the first name, or a Chinese name whole."""
+    return name if lang == "zh" else name.split()[0]
+
+
+def _words(spec: str) -> list[str]:
+    return [w.strip() for w in spec.split(",") if w.strip()]
 
 
 def _phone(account_id: str) -> str:
