@@ -73,7 +73,12 @@ class Load:
 
     def worker(self) -> None:
         headers = {"Authorization": f"Bearer {TOKEN}"}
-        with httpx.Client(base_url=self.base_url, headers=headers, timeout=90) as http:
+        # A new connection per request: a connection the proxy closes while idle would race the
+        # next request on it (a client matter, which browsers retry), and is not under test.
+        no_reuse = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=90, limits=no_reuse
+        ) as http:
             while not self.stop.is_set():
                 try:
                     self.conversation(http)
