@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from bot.channels.voice.menu import YES_NO, menu_for
+from bot.channels.voice.menu import menu_for
 from bot.conversation.awaiting import Awaiting
 from tests.conversation.test_engine import Chat
 
@@ -62,4 +62,5 @@ def test_a_state_saved_as_json_resumes():
 
 @pytest.mark.parametrize("awaiting", [Awaiting.PROMISE_CONFIRM, "promise_confirm"])
 def test_the_keypad_menu_takes_the_enum_or_the_meta_string(awaiting):
-    assert menu_for(awaiting, 0) is YES_NO
+    menu = menu_for(awaiting, 0)
+    assert menu.yes_no and menu.keys == {"1": "yes", "2": "no"}
