@@ -136,6 +136,15 @@ def test_dob_verifies_and_the_us_disclosure_follows():
     assert chat.state["phase"] == "verified"
 
 
+def test_a_dob_entity_holding_part_of_the_date_falls_back_to_the_whole_message():
+    """A spoken "March 3, 1985." came back from Rasa with only "March 3" marked as the date of
+    birth (and "1985" as digits): the whole message still verifies."""
+    chat = Chat()
+    chat.say("action_confirm", "yes it is")
+    reply = chat.say("action_inform", "March 3, 1985.", dob="March 3", digits="1985")
+    assert chat.state["phase"] == "verified" and "attempt to collect a debt" in reply
+
+
 def test_cn_disclosure_names_the_bank_and_purpose_without_threats():
     chat = Chat(facts(jurisdiction="CN", currency="CNY", timezone="Asia/Shanghai"))
     chat.say("action_confirm", "yes")
