@@ -162,15 +162,15 @@ class Outreach:
         held = await asyncio.to_thread(reserve, self.redis, account_id, "sms", actor)
         try:
             opened = await self.conversations.start(account_id, "sms")
-            phone, jurisdiction = await asyncio.to_thread(_phone_and_jurisdiction, account_id)
+            # Dropped by the carrier rather than delivered after the window closes
+            # (§1006.6(b)(1)): the text's validity period.
+            phone, validity = await asyncio.to_thread(_phone_and_validity, account_id)
         except Exception:
             await asyncio.to_thread(_fail, held, "outreach")
             raise
         # The first text carries the opt-out line too, within the segment budget (Reg F §1006.6(e)),
         # in the account's language and signed as its jurisdiction requires (bot/channels/sms.py).
         texts = await asyncio.to_thread(reminder_texts, account_id, opened.messages)
-        # Dropped by the carrier rather than delivered after the window closes (§1006.6(b)(1)).
-        validity = await asyncio.to_thread(_text_validity_s, account_id)
         sids: list[str] = []
         for number, body in enumerate(texts):
             if number:
@@ -204,13 +204,15 @@ class Outreach:
         return SmsSent(opened.conversation_id, sids)
 
 
-def _text_validity_s(account_id: str) -> int:
-    """Seconds until the calling window closes in every zone the consumer may be in."""
+def _phone_and_validity(account_id: str) -> tuple[str, int]:
+    """The number to text, and the seconds until the calling window closes in every zone the
+    consumer may be in."""
     with session_scope() as session:
         account = accounts.account(session, account_id)
         profile = profile_for(account.jurisdiction, state_of(account.phone))
         zones = plausible_zones(account.timezone, account.phone)
-    return text_validity_s(datetime.now(timezone.utc), zones, profile)
+        phone = account.phone
+    return phone, text_validity_s(datetime.now(timezone.utc), zones, profile)
 
 
 def _phone_and_jurisdiction(account_id: str) -> tuple[str, str]:

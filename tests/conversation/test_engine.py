@@ -38,12 +38,24 @@ def facts(**overrides) -> AccountFacts:
 
 
 class Chat:
-    def __init__(self, account: AccountFacts | None = None, channel: str = "chat"):
+    """One conversation through the engine. `IT_IS_ME`: how the customer confirms who they are
+    (the Mandarin suite's subclass says it in Chinese)."""
+
+    IT_IS_ME = "yes speaking"
+
+    def __init__(
+        self,
+        account: AccountFacts | None = None,
+        channel: str = "chat",
+        *,
+        now: datetime = NOW,
+        bank: Bank | None = None,
+    ):
         self.ctx = engine.Context(
             account=account or facts(),
-            now=NOW,
+            now=now,
             policy=load_policy(ROOT / "bot" / "policy.yml"),
-            bank=Bank("SPD Bank", "+1 800 555 0199", "https://pay.test"),
+            bank=bank or Bank("SPD Bank", "+1 800 555 0199", "https://pay.test"),
         )
         opened = engine.start(conversation_id="c1", channel=channel, ctx=self.ctx)
         self.state = opened.state
@@ -58,7 +70,7 @@ class Chat:
         return " ".join(out.messages)
 
     def verified(self) -> "Chat":
-        self.say("action_confirm", "yes speaking")
+        self.say("action_confirm", self.IT_IS_ME)
         self.say("action_verify", "4821")
         return self
 

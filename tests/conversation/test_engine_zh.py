@@ -18,6 +18,7 @@ from bot.conversation.wording import Bank
 from bot.ledger.db import session_scope
 from bot.ledger.repo import dialogue
 from bot.settings import ROOT
+from tests.conversation.test_engine import Chat as EnglishChat
 from tests.conversation.test_service_security import Talk, ledger  # noqa: F401 (a fixture)
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)  # Friday, 10:00 in Shanghai
@@ -56,39 +57,11 @@ def day(value: str) -> str:
     return say.day(value, "zh")
 
 
-class Chat:
+class Chat(EnglishChat):
+    IT_IS_ME = "是我"
+
     def __init__(self, account: AccountFacts | None = None, channel: str = "chat"):
-        self.ctx = engine.Context(
-            account=account or facts(),
-            now=NOW,
-            policy=load_policy(ROOT / "bot" / "policy.yml"),
-            bank=BANK,
-        )
-        opened = engine.start(conversation_id="c1", channel=channel, ctx=self.ctx)
-        self.state = opened.state
-        self.transcript = list(opened.messages)
-        self.effects: list[engine.Effect] = []
-
-    def say(self, action: str, text: str, intent: str | None = None, **entities) -> str:
-        out = engine.handle(action, engine.Turn(text, intent, entities), self.state, self.ctx)
-        self.state = out.state
-        self.effects += out.effects
-        self.transcript += out.messages
-        return " ".join(out.messages)
-
-    def verified(self) -> "Chat":
-        self.say("action_confirm", "是我")
-        self.say("action_verify", "4821")
-        return self
-
-    def kinds(self) -> list[str]:
-        return [e.kind for e in self.effects]
-
-    def effect(self, kind: str) -> dict:
-        return next(e.data for e in self.effects if e.kind == kind)
-
-    def escalations(self) -> list[str]:
-        return [e.data["reason"] for e in self.effects if e.kind == "escalation"]
+        super().__init__(account or facts(), channel, now=NOW, bank=BANK)
 
     def all_chinese(self) -> bool:
         """Every message the bot sent is in Chinese (no English sentence slipped through)."""
