@@ -17,10 +17,12 @@ serves both without either pulling the other.
 from __future__ import annotations
 
 import pickle
+import re
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from pypinyin import lazy_pinyin
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -93,33 +95,49 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
     def _features(self, texts: list[str], fit: bool = False) -> sp.csr_matrix:
         words, chars = self._fitted["words"], self._fitted["chars"]
         zh_words = self._fitted.get("zh_words")  # absent in models trained before Mandarin
+        zh_sounds = self._fitted.get("zh_sounds")
+        heard = [sounds(t) for t in texts] if zh_sounds is not None else []
         latin = [CJK.sub(" ", t) for t in texts]
         segmented = [" ".join(w for w, _ in cut(t)) for t in texts]
         if fit:
-            words.fit(latin)
+            if any(w.isalnum() for t in latin for w in t.split()):
+                words.fit(latin)
+            else:  # Chinese examples only: no Latin words to learn
+                words = self._fitted["words"] = None
             chars.fit(texts)
             if any(segmented):
                 zh_words.fit(segmented)
+                zh_sounds.fit(heard)
             else:  # no Chinese examples: nothing to learn words from
                 zh_words = self._fitted["zh_words"] = None
+                zh_sounds = self._fitted["zh_sounds"] = None
         embedding = np.zeros((len(texts), shared_encoder().dim), dtype=np.float32)
         english = [i for i, t in enumerate(texts) if not is_chinese(t)]
         if english:
             embedding[english] = shared_encoder().encode([texts[i] for i in english])
-        blocks = [
-            words.transform(latin),
+        # The blocks' order is the trained model's column order: keep it.
+        blocks = [words.transform(latin)] if words is not None else []
+        blocks += [
             chars.transform(texts),
             sp.csr_matrix(embedding * self.config["embedding_weight"]),
         ]
         if zh_words is not None:
             blocks.append(zh_words.transform(segmented) * self.config["chinese_words_weight"])
+        if zh_sounds is not None:
+            blocks.append(zh_sounds.transform(heard))
         return sp.hstack(blocks).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
         if not examples:
             return self._resource
-        texts = [_normal(m.get(TEXT)) for m in examples]
+        self.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
+        with self._storage.write_to(self._resource) as path:
+            (path / FILE).write_bytes(pickle.dumps(self._fitted))
+        return self._resource
+
+    def fit(self, texts: list[str], intents: list[str]) -> None:
+        """Learn the features and the model from examples (also used by bench.nlu_quality)."""
         self._fitted = {
             "words": TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
             "chars": TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), sublinear_tf=True),
@@ -130,14 +148,26 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
                 sublinear_tf=True,
                 lowercase=False,
             ),
+            "zh_sounds": TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), sublinear_tf=True),
         }
-        features = self._features(texts, fit=True)
+        features = self._features([_normal(t) for t in texts], fit=True)
         model = LogisticRegression(C=self.config["C"], max_iter=5000)
-        model.fit(features, [m.get(INTENT) for m in examples])
+        model.fit(features, intents)
         self._fitted["model"] = model
-        with self._storage.write_to(self._resource) as path:
-            (path / FILE).write_bytes(pickle.dumps(self._fitted))
-        return self._resource
+
+    def predict(self, texts: list[str]) -> list[str]:
+        """The most likely intent of each text."""
+        return [ranked[0][0] for ranked in self.rank(texts)]
+
+    def rank(self, texts: list[str]) -> list[list[tuple[str, float]]]:
+        """Each text's intents with their confidence, most likely first."""
+        model = self._fitted["model"]
+        probabilities = model.predict_proba(self._features([_normal(t) for t in texts]))
+        order = np.argsort(-probabilities, axis=1)[:, : self.config["ranking_length"]]
+        return [
+            [(str(model.classes_[i]), float(row[i])) for i in best]
+            for row, best in zip(probabilities, order, strict=True)
+        ]
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -148,12 +178,10 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
         with_text = [m for m in messages if m.get(TEXT)]
         if not with_text or self._fitted is None:
             return messages
-        model = self._fitted["model"]
-        texts = [_normal(m.get(TEXT)) for m in with_text]
-        probabilities = model.predict_proba(self._features(texts))
-        for message, row in zip(with_text, probabilities, strict=True):
-            order = np.argsort(-row)[: self.config["ranking_length"]]
-            ranking = [{"name": str(model.classes_[i]), "confidence": float(row[i])} for i in order]
+        for message, ranked in zip(
+            with_text, self.rank([m.get(TEXT) for m in with_text]), strict=True
+        ):
+            ranking = [{"name": name, "confidence": confidence} for name, confidence in ranked]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages
@@ -166,6 +194,22 @@ def is_chinese(text: str) -> bool:
     """Mostly Chinese: more Chinese characters than Latin letters ("我已经还了ok" is)."""
     chinese = len(CJK.findall(text))
     return chinese > 0 and chinese >= sum(c.isascii() and c.isalpha() for c in text)
+
+
+# Numbers in digits or in Chinese numerals (two or more: 一 alone is a word, 一定, 一下).
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|[零〇一二三四五六七八九十百千万两幺洞]{2,}")
+_CHINESE_OR_NUMBER = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[0-9]+(?:\.[0-9]+)?")
+
+
+def sounds(text: str) -> str:
+    """The Chinese of `text` as toneless pinyin, each number one symbol; "" for English.
+
+    "我下周五还1.2万" -> "wo xia zhou wu hai N wan"."""
+    heard = []
+    for run in _CHINESE_OR_NUMBER.finditer(_NUMBER.sub("0", text)):
+        part = run.group()
+        heard += ["N"] if part[0].isdigit() else lazy_pinyin(part)
+    return " ".join(heard) if CJK.search(text) else ""
 
 
 def _normal(text: str) -> str:

@@ -1,0 +1,34 @@
+"""The intent classifier's own features and fit, without Rasa: the sound of Chinese text, and a
+homophone typo classified like the word the customer meant."""
+
+from bot.nlu.classifier import ParaphraseIntentClassifier, sounds
+
+
+def test_sounds_are_toneless_pinyin_with_numbers_as_one_symbol():
+    assert sounds("我下周五还1.2万") == "wo xia zhou wu hai N wan"
+    assert sounds("尾号5566") == sounds("尾号一二三四") == "wei hao N"
+    # One numeral alone is a word, not a number: 一定 is "certainly".
+    assert sounds("一定还") == "yi ding hai"
+
+
+def test_english_has_no_sound_feature():
+    assert sounds("I'll pay 200 on friday") == ""
+
+
+def test_a_homophone_typo_sounds_like_the_word_it_stands_for():
+    # 再见 (goodbye) typed as 在见; 已经还了 (already paid) typed as 以经还了.
+    classifier = ParaphraseIntentClassifier({}, None, None)
+    classifier.fit(
+        [
+            "再见",
+            "拜拜",
+            "下次聊",
+            "我已经还了",
+            "钱还过了",
+            "上周还清了",
+            "我下周五还",
+            "明天还钱",
+        ],
+        ["goodbye"] * 3 + ["already_paid"] * 3 + ["promise_to_pay"] * 2,
+    )
+    assert classifier.predict(["在见", "以经还了"]) == ["goodbye", "already_paid"]
