@@ -336,7 +336,7 @@ def recognizer_pools() -> None:
     def record():
         from telephony import asr
 
-        pools = list(getattr(asr, "_pools", {}).values())
+        pools = asr.pools()
         RECOGNIZERS.labels("created").set(sum(p.created for p in pools))
         RECOGNIZERS.labels("idle").set(sum(p.idle for p in pools))
 

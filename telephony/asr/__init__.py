@@ -22,9 +22,9 @@ from telephony.asr.vosk_engine import (
     ModelMissing,
     RecognizerPool,
     VoskRecognizer,
-    _pools,
     load_model,
     pool_for,
+    pools,
 )
 from telephony.asr.vosk_engine import unknown_words as _vosk_unknown_words
 from telephony.asr.whisper_engine import (
@@ -43,12 +43,12 @@ __all__ = [
     "WhisperModel",
     "WhisperModelMissing",
     "WhisperRecognizer",
-    "_pools",
     "engine_of",
     "load_model",
     "load_whisper",
     "map_to_grammar",
     "pool_for",
+    "pools",
     "unknown_words",
     "warm",
 ]

@@ -120,6 +120,12 @@ class RecognizerPool:
 _pools: dict[tuple[int, int], RecognizerPool] = {}
 
 
+def pools() -> list[RecognizerPool]:
+    """Every pool of this process (for the metrics of recogniser use)."""
+    with _models_lock:
+        return list(_pools.values())
+
+
 def pool_for(model: vosk.Model, sample_rate: int = 16000) -> RecognizerPool:
     """The process-wide pool of free decoders for this model and rate."""
     key = (id(model), sample_rate)
