@@ -216,13 +216,12 @@ def connect_stream(url: str, parameters: Mapping[str, str] | None = None) -> str
     return response.to_xml()
 
 
-def say_and_hangup(text: str, voice: str | None = None) -> str:
-    """Speak with Twilio's TTS, then end the call (voicemail drops, refusals)."""
+def say_and_hangup(text: str, voice: str | None = None, language: str | None = None) -> str:
+    """Speak with Twilio's TTS, then end the call (voicemail drops, refusals). `language` (a
+    BCP-47 tag such as zh-CN) makes Twilio read the text in that language's voice."""
     response = VoiceResponse()
-    if voice:
-        response.say(text, voice=voice)
-    else:
-        response.say(text)
+    attributes = {k: v for k, v in (("voice", voice), ("language", language)) if v}
+    response.say(text, **attributes)
     response.hangup()
     return response.to_xml()
 

@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 
 from redis.exceptions import LockError
 
+from bot.agents.escalations import EscalationQueue
+from bot.channels import outage
 from bot.channels.sms import reminder_texts
 from bot.channels.turns import AccountNotFound, Conversations
 from bot.compliance.gate import GateDecision, check_contact
@@ -26,7 +28,7 @@ from bot.compliance.profiles import profile_for
 from bot.compliance.rules import text_validity_s
 from bot.ledger.db import session_scope
 from bot.ledger.repo import accounts, attempts
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from telephony import twilio_client
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,10 @@ def _gate_and_hold(account_id: str, channel: str, actor: str) -> tuple[GateDecis
 def reserve(redis, account_id: str, channel: str, actor: str) -> str:
     """Ask the gate and, if it allows, hold a pending attempt; its id. Raises ContactDenied (the
     refusal is audited and committed first), AccountNotFound or ContactBusy."""
+    if outage.spool().pending():
+        # An opt-out kept while the ledger was down must be in the ledger before the gate reads
+        # it; the replayer's timer may not have run since the ledger came back.
+        outage.replay(EscalationQueue(redis, get_settings().escalation_stream))
     phone, _ = _phone_and_jurisdiction(account_id)
     number = hashlib.sha256(phone.encode()).hexdigest()[:32]  # no phone number in Redis keys
     with (

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.channels import sessions
+from bot.channels import outage, sessions
 from bot.channels.rate_limits import conversation_allowed
 from bot.channels.sms_text import compose, keyword
 from bot.channels.turns import Conversations
@@ -21,7 +21,7 @@ from bot.conversation.messages import configured, text
 from bot.conversation.policy import load_policy
 from bot.conversation.wording import product_name
 from bot.infra import webhook_events
-from bot.ledger.db import session_scope
+from bot.ledger.db import LEDGER_DOWN, session_scope
 from bot.ledger.repo import accounts, conversations, dialogue, records
 from bot.settings import get_settings
 
@@ -90,7 +90,15 @@ class SmsChannel:
         return (self.texts if lang == "en" else _texts(self.bank, lang))[name]
 
     async def inbound(self, *, message_sid: str, sender: str, body: str) -> list[str]:
-        """Reply texts for one inbound SMS; a retried MessageSid gets the same replies."""
+        """Reply texts for one inbound SMS; a retried MessageSid gets the same replies. With the
+        ledger down the text is kept in the spool and answered safely (bot/channels/outage.py)."""
+        try:
+            return await self._inbound(message_sid, sender, body)
+        except LEDGER_DOWN as exc:
+            log.error("the ledger is down (%s): the SMS was kept in the spool", type(exc).__name__)
+            return await asyncio.to_thread(self._kept, message_sid, sender, body)
+
+    async def _inbound(self, message_sid: str, sender: str, body: str) -> list[str]:
         if not await asyncio.to_thread(webhook_events.claim, "sms", message_sid):
             previous = await asyncio.to_thread(webhook_events.first_response, "sms", message_sid)
             return previous or []
@@ -169,6 +177,37 @@ class SmsChannel:
         # sent), the later disclosure (§1006.18(e)(2)).
         thread = await asyncio.to_thread(_thread, conversation_id, verified, self.bank)
         return thread.compose(reply.messages)
+
+    def _kept(self, message_sid: str, sender: str, body: str) -> list[str]:
+        """The answer without the ledger: an opt-out is confirmed (it is kept, fsynced, and no
+        contact can be decided before it is replayed: the gate reads the ledger), HELP is
+        answered, anything else gets the safe message with the opt-out line. Read by the number
+        alone (no account): Chinese words and Mandarin for a CN number."""
+        cn = sender.strip().startswith(CN_PREFIX)
+        languages = ("zh",) if cn else ()
+        found = revocation(body, languages)
+        word = None if found is not None else keyword(body)
+        lang = "zh" if cn or language_of(body) == "zh" else "en"
+        jurisdiction = "CN" if cn else "US"
+        if word != "help":
+            outage.keep_text(message_sid, sender, body, found, word)
+        say = _Dress(jurisdiction)
+        if found is not None:
+            return say(self._stopped(found, lang))
+        if word == "start":
+            return say(self._said("started", lang))
+        if word == "help":
+            return say(self._said("help", lang))
+        profile = profile_for(jurisdiction)
+        thread = Thread(
+            verified=False,
+            lang=lang,
+            opt_out_line=opt_out_line(profile, lang),
+            later_disclosure="",
+            signature=profile.sms_signature,
+            max_segments=profile.sms_max_segments,
+        )
+        return thread.compose([text("failure.safe_reply", lang)])
 
     def _stopped(self, found: Revocation, lang: str) -> str:
         if found.named == "all":

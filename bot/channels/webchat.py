@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from itsdangerous import URLSafeSerializer
 from itsdangerous.encoding import base64_decode, bytes_to_int
 
+from bot.channels import outage
 from bot.channels.rate_limits import allow
 from bot.channels.turns import ConversationEnded
 from bot.conversation.language import normalise
@@ -251,7 +252,8 @@ async def chat_socket(
                 continue
             await websocket.send_json({"type": "typing"})
             try:
-                reply = await conversations.send(conversation_id, str(incoming.get("text", "")))
+                said = str(incoming.get("text", ""))
+                reply = await outage.send_or_keep(conversations, conversation_id, said)
                 payload = {
                     "type": "reply",
                     "id": message_id,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from bot.agents.account_view import account_record, escalation_json
 from bot.agents.escalations import NotClaimable
+from bot.channels import outage
 from bot.channels.outreach import CarrierRefused, ContactBusy, ContactDenied, ContactUncertain
 from bot.channels.turns import AccountNotFound, ConversationEnded, ConversationNotFound
 from bot.gateway.deps import (
@@ -71,7 +72,8 @@ async def post_message(
     conversation_id: str, body: CustomerMessage, conversations: ConversationsDep
 ):
     try:
-        reply = await conversations.send(conversation_id, body.text)
+        # With the ledger down the message is kept and the customer gets the safe reply.
+        reply = await outage.send_or_keep(conversations, conversation_id, body.text)
     except ConversationNotFound:
         raise HTTPException(404, f"unknown conversation {conversation_id}") from None
     except ConversationEnded:

@@ -20,6 +20,7 @@ from bot.channels.voice import models as speech_models
 from bot.channels.voice.registry import CallRegistry
 from bot.channels.voice.service import VoiceService, warm_recognizers
 from bot.channels.webchat import router as chat_router
+from bot.gateway import outages
 from bot.gateway.api import router as api_router
 from bot.gateway.body_limits import TwilioBodyGuard
 from bot.gateway.deps import HttpDep, QueueDep, RasaDep
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.console_hub = hub
         hub.start()
         _keep(background, _release_idle_claims(queue, settings), "idle-claim sweeper")
+        _keep(background, outages.replay_kept_messages(queue), "kept-message replayer")
         if settings.audit_checkpoint_minutes > 0:
             _keep(background, _write_audit_checkpoints(settings), "audit checkpoints")
         yield
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat_router)
     app.include_router(console_router)
     app.include_router(metrics_router)
+    outages.add_net(app)  # the ledger or Redis down: never a 5xx to Twilio (outages.py)
     # Before any route: an unsigned /twilio/* body is refused by size and type unparsed.
     app.add_middleware(TwilioBodyGuard)
     if development_token_misplaced(settings):

@@ -9,11 +9,16 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.infra.metrics import timed_generator
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The ledger cannot be reached or written (refused, dropped, locked, read-only): an outage, which
+# the channels answer safely and survive (bot/channels/outage.py), unlike a bug such as an
+# IntegrityError, which must stay loud.
+LEDGER_DOWN = (OperationalError, InterfaceError, DisconnectionError)
 
 
 @lru_cache(maxsize=8)

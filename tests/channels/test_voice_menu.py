@@ -44,7 +44,9 @@ class Conversations:
 
     async def send(self, conversation_id, text):
         self.sent.append(text)
-        return SimpleNamespace(messages=["ok"], meta={"awaiting": "verification"}, ended=False)
+        return SimpleNamespace(
+            messages=["ok"], meta={"awaiting": "verification"}, ended=False, failed=False
+        )
 
 
 def verification_call() -> tuple[VoiceCall, Conversations]:

@@ -1,8 +1,16 @@
-"""Issue #16, outages: the embedded Redis killed with -9 mid-conversation. Every channel still
-answers the customer (the safe reply, never a 5xx to a customer or to Twilio), the failed turn
-is kept in the ledger with a technical_failure escalation (streamed to the agents' queue once
-Redis is back), a STOP is still honoured, and the conversation goes on after the supervisor has
-restarted Redis. A stack of its own: the shared one must not lose its Redis."""
+"""Issue #16, outages, on the production ledger (the machine's PostgreSQL) with the embedded
+Redis: every channel still answers the customer (the safe reply, never a 5xx to a customer or
+to Twilio), nothing the customer sent is lost (the ledger, or the local spool while the ledger
+itself is down, replayed once it is back), a STOP is still honoured. A stack of its own: the
+shared one must not lose its parts.
+
+- Redis killed with -9 mid-conversation: the failed turn is kept in the ledger with a
+  technical_failure escalation (streamed to the agents' queue once Redis is back).
+- The database made unreachable (ALLOW_CONNECTIONS false, every connection terminated): chat,
+  SMS and a call's webhook answered safely, the messages and the STOP kept in the spool and in
+  the ledger after recovery.
+- Rasa killed during a call: the caller hears the safe message, the call gets an escalation.
+The matrix of parts and channels: docs/operations.md, "Outages"."""
 
 import os
 import signal
@@ -11,18 +19,25 @@ import uuid
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from bot.channels.turns import SAFE_REPLY
+from bot.ledger import models
 from bot.ledger.db import session_scope
 from bot.ledger.models import Escalation, OptOut
 from telephony.signatures import SIGNATURE_HEADER, sign
+from telephony.twilio_sim.scenario import CallScenario, Dtmf, Silence, WaitForBot
 from tests.stack.conftest import Conversation, add_account, start_stack, stop_stack
+
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"  # as tests/conftest.py
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    running = start_stack(tmp_path_factory.mktemp("outage"))
+def stack(tmp_path_factory, postgres_url):
+    running = start_stack(tmp_path_factory.mktemp("outage"), database_url=postgres_url)
     yield running
+    allow_connections(postgres_url, True)  # a failed test must not leave the ledger blocked
     stop_stack(running)
 
 
@@ -32,16 +47,54 @@ def kill(running, name: str) -> None:
     proc.popen.wait()
 
 
-def text_in(running, sender: str, body: str) -> httpx.Response:
-    url = running.settings.gateway_url + "/twilio/sms"
+def twilio_post(running, path: str, params: dict) -> httpx.Response:
+    """A webhook signed as Twilio signs it."""
+    url = running.settings.gateway_url + path
+    signature = sign(url, params, running.settings.twilio_auth_token)
+    return httpx.post(url, data=params, headers={SIGNATURE_HEADER: signature}, timeout=60)
+
+
+def text_in(running, sender: str, body: str, sid: str | None = None) -> httpx.Response:
     params = {
         "From": sender,
         "To": running.settings.twilio_from_number,
         "Body": body,
-        "MessageSid": "SM" + uuid.uuid4().hex,
+        "MessageSid": sid or "SM" + uuid.uuid4().hex,
     }
-    signature = sign(url, params, running.settings.twilio_auth_token)
-    return httpx.post(url, data=params, headers={SIGNATURE_HEADER: signature}, timeout=60)
+    return twilio_post(running, "/twilio/sms", params)
+
+
+def allow_connections(url: str, allowed: bool) -> None:
+    """Open or close the ledger's database to every client, as a failover or an operator
+    would: closing it also ends every connection already open (the gateway's pool too)."""
+    base, name = os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL), url.rsplit("/", 1)[1]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}'))
+            if not allowed:
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+    finally:
+        admin.dispose()
+
+
+def wait_for(what: str, check, timeout_s: float = 90):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            found = check()
+        except OperationalError:  # our own pool's connections were cut with the gateway's
+            found = None
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: not within {timeout_s} s")
 
 
 def escalations(running, conversation_id: str) -> list[Escalation]:
@@ -72,6 +125,10 @@ def test_redis_killed_mid_conversation(stack, tmp_path):
     with session_scope(stack.sql_url) as session:
         [opt_out] = session.query(OptOut).filter_by(account_id=stop_customer["account_id"]).all()
         assert opt_out.channel == "sms"
+    # A call answered without Redis (which holds the calls the gateway knows): the safe message.
+    call = {"CallSid": "CA" + uuid.uuid4().hex, "From": sms_customer["phone"]}
+    answered = twilio_post(stack, "/twilio/voice", {**call, "Direction": "inbound"})
+    assert answered.status_code == 200 and SAFE_REPLY in answered.text
 
     # The supervisor restarts Redis; the case reaches the agents' stream; the chat goes on.
     health = stack.settings.gateway_url + "/health"
@@ -83,3 +140,111 @@ def test_redis_killed_mid_conversation(stack, tmp_path):
         time.sleep(1)
     assert escalations(stack, chat.id)[0].stream_id, "the case never reached the agents' queue"
     assert "minimum" in chat.say("2580")
+
+
+def cases_for(running, account_id: str) -> list[Escalation]:
+    with session_scope(running.sql_url) as session:
+        rows = session.query(Escalation).filter_by(account_id=account_id).all()
+        session.expunge_all()
+        return rows
+
+
+def transcript(running, conversation_id: str) -> list[str]:
+    with session_scope(running.sql_url) as session:
+        turns = session.query(models.Turn).filter_by(conversation_id=conversation_id)
+        return [t.text for t in turns.order_by(models.Turn.id)]
+
+
+def test_database_down_every_channel_answers_and_nothing_is_lost(stack, tmp_path, postgres_url):
+    chat_customer = add_account(stack, tmp_path, verification_last4="2580")
+    sms_customer = add_account(stack, tmp_path)
+    stop_customer = add_account(stack, tmp_path)
+    chat = Conversation(stack.api, chat_customer["account_id"])
+    spool = stack.settings.var_dir / "spool"
+    allow_connections(postgres_url, False)
+    try:
+        assert stack.api.get("/health").json()["parts"]["database"] == "down"
+        # Chat: the safe reply, 200; the message (a date of birth in it) kept, masked.
+        assert chat.say("my birthday is 1980-01-01") == SAFE_REPLY and not chat.ended
+        # SMS: TwiML 200 with the safe reply and the opt-out line; Twilio's retry of the same
+        # MessageSid answered the same way.
+        sid = "SM" + uuid.uuid4().hex
+        for _ in range(2):
+            reply = text_in(stack, sms_customer["phone"], "I lost my job, can I pay later", sid)
+            assert reply.status_code == 200 and SAFE_REPLY in reply.text and "STOP" in reply.text
+        # STOP: confirmed at once, recorded once the ledger is back.
+        reply = text_in(stack, stop_customer["phone"], "STOP")
+        assert reply.status_code == 200 and "unsubscribed" in reply.text
+        # A call answered while the ledger is down: the safe message, never a 5xx.
+        call = {"CallSid": "CA" + uuid.uuid4().hex, "From": sms_customer["phone"]}
+        answered = twilio_post(stack, "/twilio/voice", {**call, "Direction": "inbound"})
+        assert answered.status_code == 200 and SAFE_REPLY in answered.text
+        status = twilio_post(stack, "/twilio/voice/status", {**call, "CallStatus": "completed"})
+        assert status.status_code == 200
+        kept = (spool / "inbound.jsonl").read_text()
+        assert len(kept.splitlines()) == 4 and "1980-01-01" not in kept and "[date]" in kept
+        assert (spool / "inbound.jsonl").stat().st_mode & 0o077 == 0
+    finally:
+        allow_connections(postgres_url, True)
+
+    # The ledger is back: a reminder text to the customer who sent STOP is refused at once,
+    # replayer's timer or not (the gate replays what is kept before it reads the ledger).
+    refused = stack.api.post(f"/api/accounts/{stop_customer['account_id']}/sms")
+    assert refused.status_code == 409 and "opt" in refused.text, refused.text
+
+    # The gateway replays the spool: the STOP is an opt-out, each message a case, once.
+    def opted_out():
+        with session_scope(stack.sql_url) as session:
+            return session.query(OptOut).filter_by(account_id=stop_customer["account_id"]).all()
+
+    [opt_out] = wait_for("the STOP recorded", opted_out)
+    assert opt_out.channel == "sms"
+    [case] = wait_for("the chat's case", lambda: escalations(stack, chat.id))
+    assert case.reason == "technical_failure"
+    said = transcript(stack, chat.id)
+    assert "[kept during a ledger outage] my birthday is [date]" in said
+    assert not any("1980-01-01" in line for line in said)
+    [case] = wait_for("the SMS's case", lambda: cases_for(stack, sms_customer["account_id"]))
+    assert case.reason == "technical_failure" and "I lost my job" in case.summary
+    assert cases_for(stack, stop_customer["account_id"]) == []  # an opt-out is no case
+    wait_for("the spool emptied", lambda: not list(spool.glob("*.jsonl")))
+    # After the outage the conversation simply goes on.
+    assert "minimum" in chat.say("yes") + chat.say("2580")
+
+
+def test_rasa_killed_during_a_call(stack, tmp_path):
+    """The last test of the module: Rasa is not restarted (its model takes a minute to load)."""
+    account = add_account(stack, tmp_path)
+    carrier = stack.carrier
+    steps = [WaitForBot(timeout_s=60), Silence(4_000), Dtmf("1"), Silence(20_000)]
+    carrier.sim.expect_call(
+        account["phone"], CallScenario(answered_by="human", steps=steps, speed=4.0)
+    )
+    placed = stack.api.post(f"/api/accounts/{account['account_id']}/calls")
+    assert placed.status_code == 201, placed.text
+    sid = placed.json()["call_sid"]
+
+    def greeted():  # the opening turn is done: its bot turn is in the ledger
+        with session_scope(stack.sql_url) as session:
+            conversation = (
+                session.query(models.Conversation)
+                .filter_by(account_id=account["account_id"], channel="voice")
+                .first()
+            )
+            return conversation and transcript(stack, conversation.id) and conversation.id
+
+    conversation_id = wait_for("the call's greeting", greeted, timeout_s=120)
+    kill(stack, "rasa")
+    finished = carrier.run(carrier.sim.wait_for_call(sid, timeout=120), timeout=140)
+
+    said = [p.verb.text for p in finished.played if hasattr(p.verb, "text")]
+    assert SAFE_REPLY in said
+    [case] = escalations(stack, conversation_id)
+    assert case.reason == "technical_failure"
+    answers = [d.status_code for d in carrier.sim.deliveries if d.params.get("CallSid") == sid]
+    assert answers and all(code == 200 for code in answers)
+    # The other channels while Rasa is down: the safe reply too, never a 5xx.
+    chat_customer, sms_customer = add_account(stack, tmp_path), add_account(stack, tmp_path)
+    assert Conversation(stack.api, chat_customer["account_id"]).bot == [SAFE_REPLY]
+    reply = text_in(stack, sms_customer["phone"], "hello")
+    assert reply.status_code == 200 and SAFE_REPLY in reply.text and "STOP" in reply.text

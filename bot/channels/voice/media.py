@@ -11,14 +11,21 @@ from time import monotonic
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.channels.turns import SAFE_REPLY
+from bot.channels import outage
 from bot.channels.voice.agent_line import agent_line_open
 from bot.channels.voice.answers import whole_answer
-from bot.channels.voice.menu import MEANINGS, Menu, keypad_text, menu_for, spoken_digits
+from bot.channels.voice.menu import (
+    MEANINGS,
+    Menu,
+    keypad_text,
+    menu_for,
+    say_language,
+    spoken_digits,
+)
 from bot.channels.voice.registry import HUMAN
 from bot.conversation.awaiting import Awaiting
 from bot.conversation.messages import text
-from bot.ledger.db import session_scope
+from bot.ledger.db import LEDGER_DOWN, session_scope
 from bot.ledger.repo import accounts, attempts, conversations, records
 from telephony import twilio_client, twiml
 from telephony.call import Prompt, StreamStart
@@ -94,6 +101,8 @@ class VoiceCall:
         opened = await self.service.conversations.start(self.account_id, "voice")
         self.conversation_id = opened.conversation_id
         await asyncio.to_thread(_link_attempt, self.call_sid, opened.conversation_id)
+        if opened.failed:
+            return await self._safe_message_and_hang_up()
         return self._prompt(opened.messages, opened.meta, opened.ended)
 
     async def on_turn(self, text: str, *, keypad: bool, free_text: str | None = None) -> Prompt:
@@ -112,6 +121,8 @@ class VoiceCall:
             elif free_text is not None:
                 text = free_text
         reply = await self.service.conversations.send(self.conversation_id, text or "...")
+        if reply.failed:
+            return await self._safe_message_and_hang_up()
         if set(reply.meta.get("escalations", [])) & {"customer_request", "not_understood"}:
             await self._hand_over()
         return self._prompt(reply.messages, reply.meta, reply.ended)
@@ -125,18 +136,34 @@ class VoiceCall:
         return self._listening([text("voice.still_there", self.lang), *self.last_prompt[-1:]])
 
     async def fail_safe(self) -> None:
-        """The media pipeline broke mid-call: say the safe message and queue the case."""
-        self.transferred = True  # the call is ended by the TwiML below, not by on_hangup
+        """The media pipeline broke mid-call: say the safe message and queue the case (kept in
+        the spool when the ledger itself is what broke: bot/channels/outage.py)."""
         if self.conversation_id:
-            await asyncio.to_thread(
-                self.service.conversations.record_failure, self.conversation_id, None
-            )
+            try:
+                await asyncio.to_thread(
+                    self.service.conversations.record_failure, self.conversation_id, None
+                )
+            except LEDGER_DOWN:
+                await asyncio.to_thread(outage.keep_turn, self.conversation_id, None)
+        await self._safe_message_and_hang_up()
+
+    async def _safe_message_and_hang_up(self) -> Prompt:
+        """Rasa, the action server or the ledger failed this turn (the case is queued already):
+        the safe message as TwiML, so the caller hears it whatever state the media path is in,
+        then the line is closed rather than left with a bot that cannot answer."""
+        self.transferred = True  # the call is ended by the TwiML below, not by on_hangup
+        self.ended = True
         try:
             await twilio_client.redirect_call(
-                self.service.twilio, self.call_sid, twiml.say_and_hangup(SAFE_REPLY)
+                self.service.twilio,
+                self.call_sid,
+                twiml.say_and_hangup(
+                    text("failure.safe_reply", self.lang), language=say_language(self.lang)
+                ),
             )
         except Exception as exc:  # noqa: BLE001 - the line may already be gone
             log.info("could not play the safe message on %s: %s", self.call_sid, exc)
+        return Prompt([])
 
     async def on_hangup(self) -> None:
         redirected = await asyncio.to_thread(self.service.registry.redirected, self.call_sid)

@@ -88,3 +88,8 @@ def spoken_digits(heard: str, words: dict[str, str]) -> str | None:
     if not tokens or any(t not in words for t in tokens):
         return None
     return "".join(words[t] for t in tokens)
+
+
+def say_language(lang: str) -> str | None:
+    """The language Twilio's own voice reads a <Say> in (its default is English)."""
+    return "zh-CN" if lang == "zh" else None

@@ -73,6 +73,11 @@ def test_say_and_hangup_builder():
         twiml.Hangup(),
     ]
     assert twiml.parse(twiml.say_and_hangup("Bye")) == [twiml.Say("Bye"), twiml.Hangup()]
+    # Twilio's voice reads Chinese only when told the language (a Mandarin voicemail).
+    assert twiml.parse(twiml.say_and_hangup("您好", language="zh-CN")) == [
+        twiml.Say("您好", language="zh-CN"),
+        twiml.Hangup(),
+    ]
 
 
 def test_dial_builder():

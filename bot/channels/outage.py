@@ -1,0 +1,171 @@
+"""The ledger is down: what a customer sends is kept in the local spool (bot/infra/spool.py) and
+answered with the safe message, and the gateway replays the spool into the ledger once it is
+back (`replay`, run every few seconds by the gateway: bot/gateway/app.py).
+
+Replaying writes what the live turn would have left for a person, not a late bot answer: the
+customer was told a person will contact them, and a bot reply minutes later, out of context,
+would contradict that. So a kept message becomes a transcript turn plus a technical_failure
+case; a kept opt-out (STOP, "stop calling me") is recorded as an opt-out, no case (a person
+calling back would be the contact refused); a kept START is the opt-in it asked for.
+
+Nothing secret is kept in clear: the text is masked the way the logs are (dates, runs of
+digits, phone numbers: a date of birth and verification digits never reach the file)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.channels.turns import SAFE_REPLY, BotReply, Conversations, customer_words
+from bot.compliance import audit, opt_outs
+from bot.compliance.revocation import Revocation, revocation
+from bot.infra.logs import scrub
+from bot.infra.spool import Spool, entries
+from bot.ledger.db import LEDGER_DOWN, session_scope
+from bot.ledger.repo import accounts, conversations, events, records
+from bot.settings import get_settings
+
+log = logging.getLogger(__name__)
+REPLAYED = "spooled"  # the ProcessedEvent kind that makes each entry's replay happen once
+
+
+class Unreplayable(Exception):
+    """An entry the ledger has no place for (its conversation or number is unknown)."""
+
+
+def spool() -> Spool:
+    return Spool(get_settings().var_dir / "spool")
+
+
+def _opt_out(found: Revocation | None) -> dict | None:
+    return {"named": found.named, "keyword": found.keyword} if found else None
+
+
+def keep_turn(conversation_id: str, text: str | None) -> None:
+    """A chat or API message (or a call's failed turn, text None) the ledger could not take."""
+    found = revocation(customer_words(text)) if text else None
+    spool().keep(
+        {
+            "kind": "turn",
+            "conversation_id": conversation_id,
+            "text": scrub(customer_words(text)) if text else None,
+            "opt_out": _opt_out(found),
+        }
+    )
+
+
+def keep_text(message_sid: str, sender: str, body: str, found, word: str | None) -> None:
+    """An inbound SMS; `found` the opt-out read in it, `word` its START/HELP keyword."""
+    spool().keep(
+        {
+            # Twilio retries an unanswered webhook with the same MessageSid: replayed once.
+            "id": f"sms:{message_sid}" if message_sid else None,
+            "kind": "sms",
+            "sender": sender,  # needed to find the account again; the file is 0600
+            "text": scrub(body[:2000]),
+            "opt_out": _opt_out(found),
+            "keyword": word,
+        }
+    )
+
+
+async def send_or_keep(conversations: Conversations, conversation_id: str, text: str) -> BotReply:
+    """A chat turn (the text API, the web chat) that survives a ledger outage."""
+    try:
+        return await conversations.send(conversation_id, text)
+    except LEDGER_DOWN as exc:
+        log.error("the ledger is down (%s): the message was kept in the spool", type(exc).__name__)
+        await asyncio.to_thread(keep_turn, conversation_id, text)
+        return BotReply(conversation_id, [SAFE_REPLY], ended=False, failed=True)
+
+
+# -- replay (a thread of the gateway) -----------------------------------------------------------
+def replay(queue) -> int:
+    """Write the kept entries to the ledger, each once; returns how many were written. Stops at
+    the first sign the ledger is still down (the rest waits for the next run); an entry the
+    ledger has no place for is set aside (spool/set-aside.jsonl) and logged as an error."""
+    store = spool()
+    if not store.pending():
+        return 0
+    written = 0
+    for path in store.take():
+        for entry in entries(path):
+            try:
+                with session_scope() as session:
+                    if events.event(session, REPLAYED, entry["id"]) is not None:
+                        continue  # written by an earlier run that did not finish its file
+                    events.add_event(session, REPLAYED, entry["id"])
+                    _write(session, queue, entry)
+                written += 1
+            except LEDGER_DOWN:
+                return written
+            except IntegrityError:
+                continue  # another gateway worker wrote it at the same moment
+            except Exception as exc:  # noqa: BLE001 - one bad entry must not block the others
+                why = str(exc) if isinstance(exc, Unreplayable) else type(exc).__name__
+                log.error("a kept message could not be replayed (%s): set aside", why)
+                store.set_aside(entry, why)
+        path.unlink()
+    if written:
+        log.info("replayed %d kept messages into the ledger", written)
+    return written
+
+
+def _write(session, queue, entry: dict) -> None:
+    if entry["kind"] == "turn":
+        conversation = conversations.conversation(session, entry["conversation_id"])
+        if conversation is None:
+            raise Unreplayable("no such conversation")
+        _customer_said(session, queue, conversation.account_id, conversation, entry)
+    elif entry["kind"] == "sms":
+        phone = entry["sender"]
+        conversation = conversations.open_sms_conversation_for_phone(session, phone)
+        by_number = accounts.account_id_by_phone(session, phone)
+        account_id = conversation.account_id if conversation else by_number
+        if account_id is None:
+            raise Unreplayable("no account has this number")
+        if entry.get("keyword") == "start":
+            records.revoke_opt_outs(session, account_id, "sms")
+            data = {"channel": "sms", "revoked": True}
+            audit.append(session, kind="opt_out", account_id=account_id, actor="sms", data=data)
+            return
+        _customer_said(session, queue, account_id, conversation, entry, came_on="sms")
+    else:
+        raise Unreplayable(f"unknown kind {entry['kind']!r}")
+
+
+def _customer_said(session, queue, account_id, conversation, entry, came_on=None) -> None:
+    conversation_id = conversation.id if conversation else None
+    came_on = came_on or conversation.channel
+    said = entry.get("text")
+    if conversation_id:
+        words = f"[kept during a ledger outage] {said}" if said else "[message not processed]"
+        conversations.add_turn(session, conversation_id, "customer", words)
+        conversations.add_turn(session, conversation_id, "bot", SAFE_REPLY)
+    if entry.get("opt_out"):
+        found = Revocation(entry["opt_out"]["named"], keyword=entry["opt_out"]["keyword"])
+        opt_outs.honour(
+            session,
+            queue,
+            account_id=account_id,
+            conversation_id=conversation_id,
+            came_on=came_on,
+            found=found,
+            text=said or "",
+            actor=came_on,
+        )
+        return
+    queue.enqueue(
+        session,
+        account_id=account_id,
+        conversation_id=conversation_id,
+        reason="technical_failure",
+        priority=1,
+        summary="The ledger was down when the customer wrote; their message was kept "
+        + ("and is in the transcript" if conversation_id else f"(masked): {said}")
+        + ". They were told a person will contact them: read it and call back.",
+    )
+    if conversation is not None and conversation.ended_at is None:
+        conversation.disposition = "technical_failure"
