@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     voice_digit_words: str = Field(
         "zero|oh,one,two,three,four,five,six,seven,eight,nine", env="VOICE_DIGIT_WORDS"
     )
+    # The same for a Mandarin call: 幺 for 1 and 洞 for 0 as numbers are read out on the phone.
+    voice_digit_words_zh: str = Field(
+        "零|〇|洞,一|幺,二|两,三,四,五,六,七,八,九", env="VOICE_DIGIT_WORDS_ZH"
+    )
     tts_voice: str = Field("en-us", env="TTS_VOICE")
     voice_silence_s: float = Field(6.0, env="VOICE_SILENCE_S")
     # End of turn: silence after speech (ms), and the shorter wait once the words heard are

@@ -9,7 +9,13 @@ import sys
 import typer
 
 from bot.cli.gateway import account_phone, api
-from bot.cli.sandbox import require_simulator, script_caller, text_as_customer, watch_call
+from bot.cli.sandbox import (
+    account_language,
+    require_simulator,
+    script_caller,
+    text_as_customer,
+    watch_call,
+)
 from bot.settings import get_settings
 
 
@@ -55,13 +61,15 @@ def call(
     ),
 ) -> None:
     """Place a reminder call (the contact gate decides first)."""
+    lang = "en"
     if sandbox:
         require_simulator()
-        script_caller(account_phone(account_id), digits)
+        phone, lang = account_phone(account_id), account_language(account_id)
+        script_caller(phone, digits, lang)
     body = api("POST", f"/api/accounts/{account_id}/calls")
     typer.echo(f"calling: {body['call_sid']}")
     if sandbox:
-        watch_call(body["call_sid"])
+        watch_call(body["call_sid"], lang)
 
 
 def shell(

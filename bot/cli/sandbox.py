@@ -26,14 +26,36 @@ SPOKEN = {
 }
 
 
-def caller_steps(digits: str, voice: str = "en-us") -> list[dict]:
-    """The demo customer: speaks every answer, and uses the keypad only where the bot asks for
+# The Mandarin demo customer (a zh account, e.g. CN-4001): its Chinese said as the bot says
+# Chinese, tone-numbered pinyin in espeak-ng's Mandarin voice. The Whisper base model hears the
+# short yes/no answers right (their grammar prompts it), not free speech such as "是的" to the
+# offer, so the offer is answered with the key its menu offers ("今天还最低还款额请按1").
+SPOKEN_ZH = {
+    "identity": "是的",  # 请问您是王芳本人吗？
+    "offer": None,  # key 1: the minimum, today
+    "confirm": "对",  # 跟您确认一下……对吗？
+    "anything_else": "没有",  # 请问还有其他需要帮您的吗？
+}
+PINYIN_VOICE = "cmn-latn-pinyin"
+
+
+def caller_steps(digits: str, voice: str = "en-us", lang: str = "en") -> list[dict]:
+    """The demo customer: speaks its answers, and uses the keypad only where the bot asks for
     keys, the verification question (the last 4 digits, or a date of birth that the demo does
     not know); each answer only once the bot has asked and gone quiet. Identity: "yes it is" ·
     verification: the digits on the keypad · the offer: "yes I can" (the minimum, today) · the
-    read-back: "yes" · anything else: "no" · hang up."""
+    read-back: "yes" · anything else: "no" · hang up. In Mandarin (`lang` "zh"): 是的 · the
+    digits · key 1 at the offer · 对 · 没有 · hang up."""
     wait = {"wait_for_bot_s": 90}
-    said = [{"say": SPOKEN[k], "voice": voice} for k in SPOKEN]
+    if lang == "zh":
+        from telephony.speakable_zh import speakable_zh
+
+        said = [
+            {"say": speakable_zh(v), "voice": PINYIN_VOICE} if v else {"dtmf": "1"}
+            for v in SPOKEN_ZH.values()
+        ]
+    else:
+        said = [{"say": SPOKEN[k], "voice": voice} for k in SPOKEN]
     answers = [said[0], {"dtmf": digits or "0000"}, *said[1:]]
     steps = [wait]
     for answer in answers:
@@ -41,18 +63,29 @@ def caller_steps(digits: str, voice: str = "en-us") -> list[dict]:
     return [*steps, {"hangup": True}]
 
 
-def script_caller(phone: str, digits: str) -> None:
+def account_language(account_id: str) -> str:
+    """The language the bot speaks with the account ("en", "zh")."""
+    from bot.conversation.language import normalise
+    from bot.ledger.db import session_scope
+    from bot.ledger.repo import accounts
+
+    with session_scope() as session:
+        return normalise(accounts.account(session, account_id).language)
+
+
+def script_caller(phone: str, digits: str, lang: str = "en") -> None:
     import httpx
 
     settings = get_settings()
     httpx.post(
         f"{settings.effective_twilio_api_base}/_sim/expect-call",
-        json={"to": phone, "steps": caller_steps(digits)},
+        # The whole script, however long the bot speaks: a Mandarin call takes over 2 minutes.
+        json={"to": phone, "steps": caller_steps(digits, lang=lang), "max_duration_s": 400},
         timeout=10,
     ).raise_for_status()
 
 
-def watch_call(call_sid: str) -> None:
+def watch_call(call_sid: str, lang: str = "en") -> None:
     """Print the conversation as it happens: the bot's words, the caller's (as the recogniser
     heard them), and how long the bot took to answer each caller turn."""
     import httpx
@@ -62,8 +95,9 @@ def watch_call(call_sid: str) -> None:
     from bot.ledger.repo import attempts, conversations
 
     settings = get_settings()
-    typer.echo(f"speech recognition: {choose(settings).describe()}")
+    typer.echo(f"speech recognition: {choose(settings, lang).describe()}")
     shown, heard, started = 0, 0, time.monotonic()
+    last_pass = False
     while True:
         timeline = httpx.get(
             f"{settings.effective_twilio_api_base}/_sim/calls/{call_sid}", timeout=10
@@ -87,9 +121,11 @@ def watch_call(call_sid: str) -> None:
                         after = f"   [answered in {latencies[heard - 1]:.2f} s]"
                 typer.echo(f"{time.monotonic() - started:6.1f}s {who} {turn.text}{after}")
             shown = len(turns)
-        if timeline["ended"]:
+        if last_pass:
             break
-        time.sleep(0.5)
+        # Once the call has ended, one more look: the last turn is written as the line closes.
+        last_pass = timeline["ended"]
+        time.sleep(1.0 if last_pass else 0.5)
     typer.echo(
         f"call {timeline['status']} ({timeline['answered_by']}); "
         f"bot response latencies (s): {latencies}"

@@ -83,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             try:  # before serving: the first burst of calls finds warm recognisers
                 await warm_recognizers(settings, speaker, model)
+                # Loaded now: the first Mandarin call would otherwise wait ~3.5 s for it.
+                await asyncio.to_thread(app.state.voice.model_for, "zh", model)
             except Exception:  # noqa: BLE001 - cold recognisers are slow, not broken
                 log.exception("warming recognizers failed")
         except ModelMissing as missing:

@@ -78,7 +78,8 @@ async def media_stream(
                     send=websocket.send_text,
                     handler=voice.handler(call_sid),
                     speaker=speaker,
-                    model=model,
+                    # The customer's language's recogniser (a Mandarin call: the zh model).
+                    model=await asyncio.to_thread(voice.recognition_model, call_sid, model),
                     voice=settings.tts_voice,
                     settings=VoiceSettings(
                         silence_s=settings.voice_silence_s,

@@ -10,7 +10,15 @@ which lets a yes/no turn end after the short silence as on Vosk.
 
 A model is loaded once per path and language and shared by every call (CTranslate2 queues
 concurrent requests itself). The two recognisers of a grammar turn with free fallback see the
-same audio: the model keeps the last few transcriptions by audio, so they cost one decoding.
+same audio: the model keeps the last few transcriptions by audio and prompt, so the same
+decoding is never run twice.
+
+A model may be given a `prompt` (Whisper's initial prompt: the text it takes as what came
+before, e.g. a hint of the script to write in), `grammar_prompt` (a grammar turn's phrases
+become the prompt, so a short answer is written as one of them rather than as a homophone: the
+multilingual base model hears espeak-ng's "shi4 wo3" as 鼻窩 unprompted, as 是我 with the
+phrases) and `lead_ms` of silence before each turn (a clip that starts on its first syllable
+loses that syllable more often).
 """
 
 from __future__ import annotations
@@ -51,12 +59,18 @@ class WhisperModel:
         threads: int = 2,
         compute_type: str = "int8",
         beam_size: int = 1,
+        prompt: str | None = None,
+        grammar_prompt: bool = False,
+        lead_ms: int = 0,
     ) -> None:
         from faster_whisper import WhisperModel as _Whisper  # heavy: only when an engine loads
 
         self.path = path
         self.language = language
         self.beam_size = beam_size
+        self.prompt = prompt
+        self.grammar_prompt = grammar_prompt
+        self.lead = b"\x00\x00" * (16 * lead_ms)  # 16 samples a millisecond at 16 kHz
         started = time.perf_counter()
         try:
             self._model = _Whisper(
@@ -70,18 +84,30 @@ class WhisperModel:
         self.decodes = 0  # transcriptions actually run (not answered from the cache)
         self.decode_s = 0.0
 
-    def transcribe(self, pcm16: bytes, sample_rate: int = 16000) -> str:
-        """The text of one utterance of 16 kHz PCM16 ("" for none)."""
+    def prompt_for(self, phrases: list[str] | None) -> str | None:
+        """The initial prompt of a turn: the grammar's phrases (if this model is prompted with
+        them) as a list in the model's language, or the model's own prompt."""
+        if not (phrases and self.grammar_prompt):
+            return self.prompt
+        comma, stop = ("，", "。") if self.language in ("zh", "ja") else (", ", ".")
+        return comma.join(phrases) + stop
+
+    def transcribe(
+        self, pcm16: bytes, sample_rate: int = 16000, *, phrases: list[str] | None = None
+    ) -> str:
+        """The text of one utterance of 16 kHz PCM16 ("" for none); `phrases`: the grammar the
+        turn listens for (a prompt, on a model with `grammar_prompt`)."""
         if sample_rate != 16000:
             raise ValueError("Whisper reads 16 kHz audio: upsample with audio.Resampler first")
         if not pcm16:
             return ""
-        key = hashlib.blake2b(pcm16, digest_size=16).digest()
+        prompt = self.prompt_for(phrases)
+        key = hashlib.blake2b(pcm16 + (prompt or "").encode(), digest_size=16).digest()
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        samples = np.frombuffer(pcm16, dtype=np.int16).astype(np.float32) / 32768.0
+        samples = np.frombuffer(self.lead + pcm16, dtype=np.int16).astype(np.float32) / 32768.0
         started = time.perf_counter()
         segments, _ = self._model.transcribe(
             samples,
@@ -90,8 +116,11 @@ class WhisperModel:
             vad_filter=False,  # our VAD already gated the turn
             without_timestamps=True,
             condition_on_previous_text=False,
+            initial_prompt=prompt,
         )
         text = " ".join(s.text.strip() for s in segments).strip()
+        if self.prompt and _bare(text) == _bare(self.prompt):
+            text = ""  # the prompt written back: Whisper's guess for speech it could not read
         with self._lock:
             self.decodes += 1
             self.decode_s += time.perf_counter() - started
@@ -106,22 +135,40 @@ class WhisperModel:
             self.transcribe(pcm + b"\x00\x02")  # never a cache hit: each warm-up decodes
 
 
-_models: dict[tuple[str, str | None], WhisperModel] = {}
+def _bare(text: str) -> str:
+    return "".join(c for c in text if c.isalnum()).lower()
+
+
+_models: dict[tuple, WhisperModel] = {}
 _models_lock = threading.Lock()
 
 
 def load_whisper(
-    path: str, *, language: str | None = "en", threads: int = 2, beam_size: int = 1
+    path: str,
+    *,
+    language: str | None = "en",
+    threads: int = 2,
+    beam_size: int = 1,
+    prompt: str | None = None,
+    grammar_prompt: bool = False,
+    lead_ms: int = 0,
 ) -> WhisperModel:
-    """Load (once per path and language) the CTranslate2 Whisper model in folder `path`."""
-    key = (os.path.realpath(path), language)
+    """Load (once per path, language and prompting) the CTranslate2 Whisper model in folder
+    `path`."""
+    key = (os.path.realpath(path), language, prompt, grammar_prompt, lead_ms)
     with _models_lock:
         model = _models.get(key)
         if model is None:
             if not os.path.isfile(os.path.join(key[0], "model.bin")):
                 raise WhisperModelMissing(path)
             model = _models[key] = WhisperModel(
-                key[0], language=language, threads=threads, beam_size=beam_size
+                key[0],
+                language=language,
+                threads=threads,
+                beam_size=beam_size,
+                prompt=prompt,
+                grammar_prompt=grammar_prompt,
+                lead_ms=lead_ms,
             )
         return model
 
@@ -208,7 +255,7 @@ class WhisperRecognizer:
         # Up to the pause, plus 100 ms of it: decoding the same audio again later is a cache hit.
         # (Our VAD found no speech in a turn the session's VAD ended: decode all of it.)
         end = self._voiced_end + self._frame_bytes * 5 if self._voiced_end else len(self._audio)
-        self._text = self._model.transcribe(self._audio[:end])
+        self._text = self._model.transcribe(self._audio[:end], phrases=self._grammar)
         self._new_speech = False
 
     def _mapped(self) -> str:

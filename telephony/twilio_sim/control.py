@@ -25,6 +25,7 @@ class Script(BaseModel):
     to: str
     answered_by: str = "human"
     speed: float = 1.0
+    max_duration_s: float = 120.0  # the caller hangs up after this long on the stream
     steps: list[Step]
 
 
@@ -60,6 +61,7 @@ def control_router(sim) -> APIRouter:
             CallScenario(
                 answered_by=script.answered_by,
                 speed=script.speed,
+                max_duration_s=script.max_duration_s,
                 steps=[_step(s) for s in script.steps],
             ),
         )

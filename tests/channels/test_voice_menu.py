@@ -7,6 +7,7 @@ import pytest
 
 from bot.channels.voice.media import VoiceCall
 from bot.channels.voice.menu import digit_words, keypad_text, menu_for, spoken_digits
+from bot.settings import Settings
 
 KOREAN = digit_words("영|공,일,이,삼,사,오,육,칠,팔,구")
 
@@ -52,7 +53,10 @@ class Conversations:
 def verification_call() -> tuple[VoiceCall, Conversations]:
     conversations = Conversations()
     service = SimpleNamespace(
-        conversations=conversations, digit_words=KOREAN, yes=["네"], no=["아니요"]
+        conversations=conversations,
+        digit_words_for=lambda _lang: KOREAN,
+        yes=["네"],
+        no=["아니요"],
     )
     call = VoiceCall(service, "CA1")
     call.conversation_id = "c1"
@@ -111,3 +115,12 @@ def test_a_yes_no_turn_reaches_the_conversation_in_the_calls_language(lang, hear
     assert set(call._grammar()) >= ({"是", "不是"} if lang == "zh" else {"yes", "no"})
     asyncio.run(call.on_turn(heard, keypad=False))
     assert conversations.sent == [sent]
+
+
+def test_mandarin_digits_are_read_unspaced_and_with_the_phone_words():
+    words = digit_words(Settings().voice_digit_words_zh)
+    assert spoken_digits("幺三五七", words) == "1357"
+    assert spoken_digits("一九 八五", words) == "1985"
+    assert spoken_digits("洞两四八", words) == "0248"
+    assert spoken_digits("6021", words) == "6021"  # the recogniser wrote figures
+    assert spoken_digits("我不知道", words) is None

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.channels.sms_text import encoding, segments
 from bot.compliance.gate import check_contact
@@ -25,7 +27,7 @@ def texts(running, sender: str, body: str) -> list[str]:
     )
 
 
-def zh_customer(running, tmp_path, suffix: str) -> dict:
+def zh_customer(running, tmp_path, suffix: str, **fields) -> dict:
     # A Mandarin-speaking CN account on a CN mobile number; the zone is one where it is daytime
     # now, so nothing here depends on the hour the tests run at.
     return add_account(
@@ -39,6 +41,7 @@ def zh_customer(running, tmp_path, suffix: str) -> dict:
         jurisdiction="CN",
         balance="18650.00",
         minimum_due="932.50",
+        **fields,
     )
 
 
@@ -96,3 +99,49 @@ def test_a_chinese_reply_is_signed_with_the_line_within_the_ucs2_budget(running,
     body = " ".join(r.removeprefix(SIGNATURE).removesuffix(LINE) for r in replies)
     assert CJK.search(body) and "Hello" not in body
     assert not any(w in body for w in ("欠款", "逾期", "18650", "932.50"))
+
+
+def test_a_whole_conversation_by_text_identity_verification_disclosure_and_a_promise(
+    running, tmp_path
+):
+    """From the customer's first text to the receipt, in Chinese: 是我, a date of birth written
+    the Chinese way, the disclosure, 下周五还两千 read back and confirmed with 对."""
+    customer = zh_customer(running, tmp_path, "00138105", dob="1985-03-03")
+    phone, budget = customer["phone"], profile_for("CN").sms_max_segments
+    replies: list[str] = []
+
+    def turn(body: str) -> str:
+        said = texts(running, phone, body)
+        assert said, f"no reply to {body!r}"
+        replies.extend(said)
+        return " ".join(r.removeprefix(SIGNATURE).removesuffix(LINE) for r in said)
+
+    assert "本人" in turn("你好")  # identity first, nothing of the debt
+    asked = turn("是我")
+    assert "后4位" in asked or "出生日期" in asked, asked
+    disclosed = turn("我的生日是1985年3月3日")
+    # Verified: the disclosure, then the amounts, in the Chinese catalog's words.
+    assert "18,650.00元" in disclosed and "932.50元" in disclosed, disclosed
+    assert "浦发银行" in disclosed
+    read_back = turn("下周五还两千")
+    # Next week's Friday, in the customer's zone (weeks run Monday to Sunday).
+    today = datetime.now(ZoneInfo(customer["timezone"])).date()
+    friday = today + timedelta(days=7 - today.weekday() + 4)
+    said_date = f"{friday.month}月{friday.day}日"
+    assert "2,000.00元" in read_back and said_date in read_back, read_back
+    receipt = turn("对")
+    assert "回执" in receipt and friday.isoformat() in receipt, receipt
+    record = running.api.get(f"/api/accounts/{customer['account_id']}").json()
+    [promise] = record["promises"]
+    assert (promise["amount"], promise["currency"], promise["channel"]) == ("2000.00", "CNY", "sms")
+    assert promise["due_date"] == friday.isoformat()
+    [contact] = [c for c in record["contacts"] if c["channel"] == "sms"]
+    assert contact["verified"]
+    # Every reply: signed, within the CN profile's UCS-2 budget, and Chinese: no English word
+    # but the customer's name as the portfolio spells it (or its first word).
+    assert all(r.startswith(SIGNATURE) for r in replies)
+    assert all(encoding(r) == "ucs2" and segments(r) <= budget for r in replies)
+    assert all(CJK.search(r.removeprefix(SIGNATURE)) for r in replies)
+    name = re.compile("|".join(map(re.escape, customer["customer_name"].split())))
+    words = [name.sub("", r) for r in replies]
+    assert not [r for r in words if re.search(r"[A-Za-z]{4,}", r)]

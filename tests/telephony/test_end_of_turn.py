@@ -123,7 +123,7 @@ def whisper_en():
 
 def voice_call_prompt(awaiting: str) -> Prompt:
     """The prompt the real VoiceCall listens with after asking `awaiting`'s question."""
-    service = SimpleNamespace(digit_words=ENGLISH_DIGITS, yes=["yes"], no=["no"])
+    service = SimpleNamespace(digit_words_for=lambda _lang: ENGLISH_DIGITS, yes=["yes"], no=["no"])
     return VoiceCall(service, "CA1")._prompt([], {"awaiting": awaiting}, False)
 
 

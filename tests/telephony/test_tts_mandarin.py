@@ -176,7 +176,7 @@ async def test_a_mandarin_conversations_prompts_are_said_in_mandarin(
     from bot.channels.voice.media import VoiceCall
     from telephony.call import CallSession
 
-    service = SimpleNamespace(digit_words={}, yes=["是"], no=["不是"])
+    service = SimpleNamespace(digit_words_for=lambda _lang: {}, yes=["是"], no=["不是"])
     call = VoiceCall(service, "CA1")
     english = call._prompt(["Hello."], {"awaiting": "promise_details", "lang": "en"}, False)
     assert english.voice is None  # the configured English voice

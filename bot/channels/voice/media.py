@@ -115,12 +115,17 @@ class VoiceCall:
         elif self.menu and self.menu.digits:
             # Exactly the digits asked for, or else what free recognition heard (a date of
             # birth, "I don't know"): a grammar turns any speech into some digits.
-            digits = spoken_digits(text, self.service.digit_words)
+            digits = spoken_digits(text, self.service.digit_words_for(self.lang))
             if digits and len(digits) == self.menu.max_digits:
                 text = digits
             elif free_text is not None:
                 text = free_text
-        reply = await self.service.conversations.send(self.conversation_id, text or "...")
+        # The ledger down mid-call: the turn is kept in the spool and answered like any failed
+        # turn (a turn runs as a task of the media session, so an error here would be only
+        # logged, the caller left in silence and no case queued).
+        reply = await outage.send_or_keep(
+            self.service.conversations, self.conversation_id, text or "..."
+        )
         if reply.failed:
             return await self._safe_message_and_hang_up()
         if set(reply.meta.get("escalations", [])) & {"customer_request", "not_understood"}:
@@ -208,7 +213,7 @@ class VoiceCall:
             yes, no = self.service.yes_no_words(self.lang)
             return [*yes, *no]
         if self.menu and self.menu.digits:
-            return sorted(self.service.digit_words)
+            return sorted(self.service.digit_words_for(self.lang))
         return None
 
     def _is_complete(self):
@@ -219,7 +224,7 @@ class VoiceCall:
         free = whole_answer(self.awaiting, self.lang)
         if not (self.menu and self.menu.digits):
             return None if self.menu and self.menu.yes_no else free
-        words, wanted = self.service.digit_words, self.menu.max_digits
+        words, wanted = self.service.digit_words_for(self.lang), self.menu.max_digits
 
         def complete(heard: str) -> bool:
             digits = spoken_digits(heard, words)

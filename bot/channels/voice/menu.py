@@ -83,11 +83,17 @@ def digit_words(spec: str) -> dict[str, str]:
 
 
 def spoken_digits(heard: str, words: dict[str, str]) -> str | None:
-    """The digits of a turn heard in the digits grammar, or None if anything else was heard."""
-    tokens = heard.lower().split()
-    if not tokens or any(t not in words for t in tokens):
-        return None
-    return "".join(words[t] for t in tokens)
+    """The digits of a turn heard in the digits grammar, or None if anything else was heard.
+    A recogniser may write them as figures ("4821"), or, in Chinese, unspaced ("一九八五")."""
+    tokens = []
+    for token in heard.lower().replace("，", " ").replace(",", " ").split():
+        if token in words:
+            tokens.append(words[token])
+        elif all(c in words or c.isdigit() for c in token):
+            tokens += [words.get(c, c) for c in token]
+        else:
+            return None
+    return "".join(tokens) or None
 
 
 def say_language(lang: str) -> str | None:

@@ -25,6 +25,13 @@ from pathlib import Path
 from bot.settings import Settings, get_settings
 from telephony.asr import ModelMissing, WhisperModelMissing, load_model, load_whisper
 
+# How the Mandarin model is prompted (telephony/asr/whisper_engine.py). Unprompted, the base
+# model writes espeak-ng's Mandarin through the phone line as traditional-character homophones
+# ("是我" as 鼻窩, "对" as 喂): a simplified-Chinese hint for free speech, a grammar turn's own
+# phrases as its prompt, and leading silence (measured in tests/stack/test_voice_zh.py).
+WHISPER_PROMPTING = {
+    "zh": {"prompt": "以下是普通话的句子。", "grammar_prompt": True, "lead_ms": 400},
+}
 MODEL = "vosk-model-small-en-us-0.15"
 URL = f"https://alphacephei.com/vosk/models/{MODEL}.zip"
 ENGINES = ("vosk", "whisper")
@@ -80,6 +87,7 @@ def load(settings: Settings, language: str = "en"):
             language=language,
             threads=settings.whisper_threads,
             beam_size=settings.whisper_beam_size,
+            **WHISPER_PROMPTING.get(language, {}),
         )
     except WhisperModelMissing as exc:
         raise NoSpeechModel(str(exc)) from exc

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from datetime import datetime, timezone
 
 from bot.channels.outreach import carry, record_attempt, reserve
 from bot.channels.rate_limits import conversation_allowed
 from bot.channels.turns import Conversations
+from bot.channels.voice import models as speech_models
 from bot.channels.voice.agent_line import agent_line_open
 from bot.channels.voice.media import VoiceCall
-from bot.channels.voice.menu import digit_words
+from bot.channels.voice.menu import digit_words, say_language
 from bot.channels.voice.registry import HUMAN, CallRegistry
 from bot.compliance.gate import recheck_window
 from bot.compliance.location import state_of
@@ -24,7 +26,7 @@ from bot.ledger.db import session_scope
 from bot.ledger.repo import accounts, attempts
 from bot.settings import Settings
 from telephony import twilio_client, twiml
-from telephony.asr import warm
+from telephony.asr import ModelMissing, warm
 from telephony.audio import Resampler, mulaw_to_pcm16
 from telephony.call import ASR_RATE
 
@@ -67,11 +69,45 @@ class VoiceService:
         self.yes, self.no = _words(settings.voice_yes_words), _words(settings.voice_no_words)
         self.yes_no_zh = (_words(settings.voice_yes_words_zh), _words(settings.voice_no_words_zh))
         self.digit_words = digit_words(settings.voice_digit_words)
+        self.digit_words_zh = digit_words(settings.voice_digit_words_zh)
         self.clock = lambda: datetime.now(timezone.utc)
+        # The recognisers of the languages other than the gateway's own (English) model's,
+        # loaded on a first call in that language; None: none configured or installed.
+        self._models: dict[str, object | None] = {}
+        self._models_lock = threading.Lock()
+
+    def recognition_model(self, call_sid: str, default):
+        """The speech model for the call's customer: the Mandarin one for a zh account (a call
+        must not be heard by the English model), `default` (the gateway's) for the rest, and
+        for zh too when no Mandarin model is installed (the keypad still works)."""
+        known = self.registry.get(call_sid)
+        if known is None or known.account_id is None:
+            return default
+        with session_scope() as session:
+            lang = normalise(accounts.account(session, known.account_id).language)
+        return self.model_for(lang, default)
+
+    def model_for(self, lang: str, default):
+        """The speech model of a language (loaded once), `default` for English or when none is
+        installed for it."""
+        if lang == "en":
+            return default
+        with self._models_lock:
+            if lang not in self._models:
+                try:
+                    self._models[lang] = speech_models.load(self.settings, lang)
+                except ModelMissing as missing:
+                    log.warning("no %s speech model, the call uses the default: %s", lang, missing)
+                    self._models[lang] = None
+            return self._models[lang] or default
 
     def yes_no_words(self, lang: str) -> tuple[list[str], list[str]]:
         """The words that mean yes and no in a grammar turn, in the call's language."""
         return self.yes_no_zh if lang.startswith("zh") else (self.yes, self.no)
+
+    def digit_words_for(self, lang: str) -> dict[str, str]:
+        """The words for 0-9 in a digits turn, in the call's language."""
+        return self.digit_words_zh if lang.startswith("zh") else self.digit_words
 
     def url(self, path: str) -> str:
         return self.settings.effective_public_base_url + path
@@ -201,8 +237,9 @@ class VoiceService:
         with session_scope() as session:
             message = self.limited_content(accounts.account(session, known.account_id))
             attempts.set_disposition(session, call_sid, "voicemail")
+            lang = normalise(accounts.account(session, known.account_id).language)
         self.registry.mark_redirected(call_sid)
-        return twiml.say_and_hangup(message)
+        return twiml.say_and_hangup(message, language=say_language(lang))
 
     async def cancel(self, call_sid: str) -> None:
         """Stop a call that is being dialled or rings (it has not been answered)."""
