@@ -9,25 +9,36 @@ case; a kept opt-out (STOP, "stop calling me") is recorded as an opt-out, no cas
 calling back would be the contact refused); a kept START is the opt-in it asked for.
 
 Nothing secret is kept in clear: the text is masked the way the logs are (dates, runs of
-digits, phone numbers: a date of birth and verification digits never reach the file)."""
+digits, phone numbers), and a message in which a verification reader finds a date of birth or
+the digits (spelled out, or in Chinese numerals) is not kept at all, only its length."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeout
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.turns import SAFE_REPLY, BotReply, Conversations, customer_words
+from bot.channels.turns import (
+    SAFE_REPLY,
+    BotReply,
+    Conversations,
+    customer_words,
+    words_to_keep,
+)
 from bot.compliance import audit, opt_outs
 from bot.compliance.revocation import Revocation, revocation
-from bot.infra.logs import scrub
 from bot.infra.spool import Spool, entries
 from bot.ledger.db import LEDGER_DOWN, session_scope
 from bot.ledger.repo import accounts, conversations, events, records
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
+# Redis cannot be reached: it holds the calls the gateway knows (bot/channels/voice/registry.py),
+# the chat's reply cache and the rate limits; a turn that needs it is answered safely.
+REDIS_DOWN = (RedisConnectionError, RedisTimeout)
 REPLAYED = "spooled"  # the ProcessedEvent kind that makes each entry's replay happen once
 
 
@@ -50,7 +61,7 @@ def keep_turn(conversation_id: str, text: str | None) -> None:
         {
             "kind": "turn",
             "conversation_id": conversation_id,
-            "text": scrub(customer_words(text)) if text else None,
+            "text": words_to_keep(text) if text else None,
             "opt_out": _opt_out(found),
         }
     )
@@ -64,7 +75,7 @@ def keep_text(message_sid: str, sender: str, body: str, found, word: str | None)
             "id": f"sms:{message_sid}" if message_sid else None,
             "kind": "sms",
             "sender": sender,  # needed to find the account again; the file is 0600
-            "text": scrub(body[:2000]),
+            "text": words_to_keep(body),
             "opt_out": _opt_out(found),
             "keyword": word,
         }

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from bot.agents.escalations import EscalationQueue
 from bot.channels import revoking, sessions
 from bot.conversation.messages import text
+from bot.conversation.understanding.digits import parse_digits
+from bot.conversation.understanding.dob import parse_dob
 from bot.infra import logs, metrics
 from bot.infra.rasa_client import RasaClient, RasaUnavailable
 from bot.ledger.db import session_scope
 from bot.ledger.models import Conversation
-from bot.ledger.repo import accounts, conversations
+from bot.ledger.repo import accounts, conversations, escalations
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,17 @@ def customer_words(text: str) -> str:
     while clean.startswith("/"):
         clean = clean.lstrip("/").strip()
     return clean[:2000].strip() or "..."
+
+
+def words_to_keep(text: str) -> str:
+    """A failed turn's words as the transcript or the outage spool may hold them: masked as the
+    logs are, and not at all when a verification reader finds a date of birth or the digits in
+    them (spelled out or in Chinese numerals, which the log's masks cannot see)."""
+    said = customer_words(text)
+    for lang in ("en", "zh"):
+        if parse_dob(said, lang=lang) or parse_digits(said, lang=lang):
+            return f"[message of {len(said)} characters with a date or digits, not kept]"
+    return logs.scrub(said)
 
 
 class ConversationNotFound(LookupError):
@@ -136,14 +149,16 @@ class Conversations:
         with session_scope() as session:
             conversation = conversations.conversation(session, conversation_id)
             if customer is not None:
-                # The text may be a verification answer; keep only its length for the agent.
-                conversations.add_turn(
-                    session,
-                    conversation_id,
-                    "customer",
-                    f"[message of {len(customer)} characters not processed]",
-                )
+                # Kept for the agent who calls back, but never a verification answer in clear.
+                said = f"[not processed] {words_to_keep(customer)}"
+                conversations.add_turn(session, conversation_id, "customer", said)
             conversations.add_turn(session, conversation_id, "bot", SAFE_REPLY)
+            conversation.disposition = "technical_failure"
+            if escalations.case_waiting(session, conversation_id, "technical_failure"):
+                # One case per conversation while it waits for a person: a failed opening
+                # followed by the customer's text (an SMS), or a customer retrying during an
+                # outage, adds turns to its transcript, not cases to the agents' queue.
+                return
             self.queue.enqueue(
                 session,
                 account_id=conversation.account_id,
@@ -153,4 +168,3 @@ class Conversations:
                 summary="The bot failed during the conversation; the customer was told a person "
                 "will contact them. Read the transcript and call back.",
             )
-            conversation.disposition = "technical_failure"

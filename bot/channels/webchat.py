@@ -21,12 +21,13 @@ from itsdangerous import URLSafeSerializer
 from itsdangerous.encoding import base64_decode, bytes_to_int
 
 from bot.channels import outage
+from bot.channels.outage import REDIS_DOWN
 from bot.channels.rate_limits import allow
-from bot.channels.turns import ConversationEnded
+from bot.channels.turns import SAFE_REPLY, ConversationEnded, customer_words
 from bot.conversation.language import normalise
 from bot.conversation.messages import text as message_text
 from bot.gateway.deps import ConversationsDep, RedisDep, SettingsDep
-from bot.ledger.db import session_scope
+from bot.ledger.db import LEDGER_DOWN, session_scope
 from bot.ledger.repo import accounts as ledger_accounts
 from bot.ledger.repo import conversations as ledger_conversations
 from bot.web.security import LinkInvalid, read_chat_token
@@ -237,13 +238,26 @@ async def chat_socket(
                 continue
             key = f"chat:replies:{conversation_id}"
             message_id = str(incoming.get("id", ""))[:64]
-            cached = await asyncio.to_thread(redis.hget, key, message_id)
+            said = str(incoming.get("text", ""))
+            try:
+                cached = await asyncio.to_thread(redis.hget, key, message_id)
+                allowed = cached or await asyncio.to_thread(
+                    allow, redis, f"chat:{link}", settings.chat_messages_per_minute, 60
+                )
+            except REDIS_DOWN as exc:
+                # No reply cache, no rate limit, no Rasa tracker: the turn cannot be answered.
+                # The safe reply on the open socket, the message kept with a case (as any
+                # failed turn), rather than a socket that dies with the message unanswered.
+                log.error("redis is down (%s): the chat message failed safe", type(exc).__name__)
+                await asyncio.to_thread(_failed_turn, conversations, conversation_id, said)
+                await websocket.send_json(
+                    {"type": "reply", "id": message_id, "messages": [SAFE_REPLY], "ended": False}
+                )
+                continue
             if cached:
                 await websocket.send_text(cached.decode())
                 continue
-            if not await asyncio.to_thread(
-                allow, redis, f"chat:{link}", settings.chat_messages_per_minute, 60
-            ):
+            if not allowed:
                 # Not cached: the same message may be sent again once the minute is over.
                 slow = message_text("chat.too_many_messages", lang)
                 await websocket.send_json(
@@ -252,7 +266,6 @@ async def chat_socket(
                 continue
             await websocket.send_json({"type": "typing"})
             try:
-                said = str(incoming.get("text", ""))
                 reply = await outage.send_or_keep(conversations, conversation_id, said)
                 payload = {
                     "type": "reply",
@@ -268,10 +281,20 @@ async def chat_socket(
                     "messages": [message_text("chat.ended", lang)],
                 }
             text = json.dumps(payload)
-            await asyncio.to_thread(_remember, redis, conversation_id, message_id, text)
+            try:
+                await asyncio.to_thread(_remember, redis, conversation_id, message_id, text)
+            except REDIS_DOWN:  # Redis went down during the turn: the reply is sent uncached
+                log.warning("could not cache a chat reply: redis is down")
             await websocket.send_text(text)
     except WebSocketDisconnect:
         return
+
+
+def _failed_turn(conversations, conversation_id: str, said: str) -> None:
+    try:
+        conversations.record_failure(conversation_id, customer_words(said))
+    except LEDGER_DOWN:  # both down: the spool keeps it (replayed with its case)
+        outage.keep_turn(conversation_id, said)
 
 
 def _remember(redis, conversation_id: str, message_id: str, text: str) -> None:

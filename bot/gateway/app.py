@@ -78,13 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             model = await asyncio.to_thread(speech_models.load, settings)
             app.state.vosk_model = model
-            app.state.voice = VoiceService(
-                settings, conversations, CallRegistry(redis), outreach.twilio
-            )
+            voice = VoiceService(settings, conversations, CallRegistry(redis), outreach.twilio)
+            app.state.voice = voice
             try:  # before serving: the first burst of calls finds warm recognisers
                 await warm_recognizers(settings, speaker, model)
                 # Loaded now: the first Mandarin call would otherwise wait ~3.5 s for it.
-                await asyncio.to_thread(app.state.voice.model_for, "zh", model)
+                await asyncio.to_thread(voice.model_for, "zh", model)
             except Exception:  # noqa: BLE001 - cold recognisers are slow, not broken
                 log.exception("warming recognizers failed")
         except ModelMissing as missing:

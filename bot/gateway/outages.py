@@ -15,19 +15,15 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeout
 
 from bot.channels import outage
+from bot.channels.outage import REDIS_DOWN
 from bot.channels.turns import SAFE_REPLY
 from bot.ledger.db import LEDGER_DOWN
 from telephony import twiml
 
 log = logging.getLogger(__name__)
 REPLAY_EVERY_S = 5.0
-# Redis holds the calls the gateway knows (bot/channels/voice/registry.py): a call answered while
-# it is down cannot be connected, only answered safely.
-REDIS_DOWN = (RedisConnectionError, RedisTimeout)
 
 
 def add_net(app: FastAPI) -> None:

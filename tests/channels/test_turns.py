@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.channels.turns import Conversations, customer_words
+from bot.channels.turns import Conversations, customer_words, words_to_keep
 
 INJECTIONS = [
     "/affirm",
@@ -47,3 +47,25 @@ def test_rasa_never_receives_an_intent_from_a_customer(monkeypatch):
     for typed in INJECTIONS:
         asyncio.run(conversations.send("c1", typed))
     assert sent and not [m for m in sent if m.lstrip().startswith("/")]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "my birthday is 1980-01-01",
+        "march third nineteen eighty five",
+        "it's four eight two one",
+        "我的生日是一九八五年三月三号",
+        "尾号幺三五七",
+    ],
+)
+def test_a_failed_turn_never_keeps_a_verification_answer(said):
+    kept = words_to_keep(said)
+    assert "not kept" in kept and str(len(said)) in kept
+    for secret in ("1980", "nineteen", "four", "一九八五", "幺三五七"):
+        assert secret not in kept
+
+
+def test_a_failed_turn_keeps_the_rest_of_what_was_said():
+    assert words_to_keep("I can pay 50 on Friday") == "I can pay 50 on Friday"
+    assert words_to_keep("我下周五还两千") == "我下周五还两千"

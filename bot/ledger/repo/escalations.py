@@ -145,3 +145,13 @@ def resolved_by_since(session: Session, agent: str, since: datetime) -> int:
         )
         .scalar()
     )
+
+
+def case_waiting(session: Session, conversation_id: str, reason: str) -> bool:
+    """A case of this reason for the conversation that no person has closed yet."""
+    waiting = session.query(Escalation).filter(
+        Escalation.conversation_id == conversation_id,
+        Escalation.reason == reason,
+        Escalation.status.in_(("open", "claimed")),
+    )
+    return session.query(waiting.exists()).scalar()
