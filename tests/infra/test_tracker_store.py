@@ -39,7 +39,11 @@ def test_a_marked_answer_is_replaced_and_the_rest_kept():
     assert texts == ["yes it's me", REDACTED]
     answer = [e for e in t.events if isinstance(e, UserUttered)][1]
     assert answer.entities == [] and answer.intent["name"] == "inform"
-    assert "4821" not in str(t.as_dialogue().as_dict())
+    # Anywhere in what is stored but the event times (a timestamp may hold the same digits).
+    stored = t.as_dialogue().as_dict()
+    for event in stored["events"]:
+        event.pop("timestamp", None)
+    assert "4821" not in str(stored)
 
 
 def test_redaction_is_idempotent_and_unmarked_turns_stay():
