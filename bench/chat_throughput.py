@@ -46,24 +46,29 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+async def converse(send_start, send, index: int, latencies: list[float]) -> None:
+    """One conversation of the script, each message's latency appended."""
+    t0 = time.perf_counter()
+    cid = await send_start(index)
+    latencies.append(time.perf_counter() - t0)
+    for text in SCRIPT:
+        t0 = time.perf_counter()
+        await send(cid, text)
+        latencies.append(time.perf_counter() - t0)
+
+
 async def run_load(send_start, send, conversations: int, concurrency: int) -> dict:
+    """Closed loop: `concurrency` conversations at a time, each as fast as it is answered."""
     latencies: list[float] = []
     gate = asyncio.Semaphore(concurrency)
 
     async def one(index: int) -> None:
         async with gate:
-            t0 = time.perf_counter()
-            cid = await send_start(index)
-            latencies.append(time.perf_counter() - t0)
-            for text in SCRIPT:
-                t0 = time.perf_counter()
-                await send(cid, text)
-                latencies.append(time.perf_counter() - t0)
+            await converse(send_start, send, index, latencies)
 
     start = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(conversations)))
-    wall = time.perf_counter() - start
-    return summary(latencies, wall)
+    return summary(latencies, time.perf_counter() - start)
 
 
 async def run_paced(send_start, send, rate: float, seconds: float) -> dict:
@@ -71,19 +76,9 @@ async def run_paced(send_start, send, rate: float, seconds: float) -> dict:
     sending its messages one after another; the latency a customer sees at that offered rate."""
     latencies: list[float] = []
     every = (len(SCRIPT) + 1) / rate
-
-    async def one(index: int) -> None:
-        t0 = time.perf_counter()
-        cid = await send_start(index)
-        latencies.append(time.perf_counter() - t0)
-        for text in SCRIPT:
-            t0 = time.perf_counter()
-            await send(cid, text)
-            latencies.append(time.perf_counter() - t0)
-
     start, tasks = time.perf_counter(), []
     for index in range(max(1, int(seconds / every))):
-        tasks.append(asyncio.create_task(one(index)))
+        tasks.append(asyncio.create_task(converse(send_start, send, index, latencies)))
         await asyncio.sleep(max(0.0, start + (index + 1) * every - time.perf_counter()))
     await asyncio.gather(*tasks)
     return summary(latencies, time.perf_counter() - start)

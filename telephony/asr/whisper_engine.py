@@ -155,7 +155,11 @@ def load_whisper(
 ) -> WhisperModel:
     """Load (once per path, language and prompting) the CTranslate2 Whisper model in folder
     `path`."""
-    key = (os.path.realpath(path), language, prompt, grammar_prompt, lead_ms)
+    # One instance per path and language, however it is prompted: the first load's prompting
+    # holds for the process (the gateway loads each language once, through models.load). Keyed
+    # by the prompting too, the English model's transcriptions in the test process changed with
+    # the tests that ran before them: not understood yet.
+    key = (os.path.realpath(path), language)
     with _models_lock:
         model = _models.get(key)
         if model is None:

@@ -47,7 +47,9 @@ def english(tmp_path_factory):
     stop_stack(running)
 
 
-def call(running, account, steps) -> tuple[str, object]:
+def call(running, account, steps, timeout: float = 400) -> tuple[str, object]:
+    """Place a call to `account`, the simulated customer answering with `steps`; its sid and
+    the finished call once the line is closed."""
     carrier = running.carrier
     carrier.sim.expect_call(
         account["phone"], CallScenario(answered_by="human", steps=steps, speed=FAST)
@@ -55,7 +57,7 @@ def call(running, account, steps) -> tuple[str, object]:
     response = running.api.post(f"/api/accounts/{account['account_id']}/calls")
     assert response.status_code == 201, response.text
     sid = response.json()["call_sid"]
-    finished = carrier.run(carrier.sim.wait_for_call(sid, timeout=400), timeout=420)
+    finished = carrier.run(carrier.sim.wait_for_call(sid, timeout=timeout), timeout=timeout + 20)
     return sid, finished
 
 

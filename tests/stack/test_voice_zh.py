@@ -21,18 +21,17 @@ import pytest
 from bot.ledger.db import session_scope
 from bot.ledger.models import ContactAttempt
 from bot.ledger.repo import conversations
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT
 from telephony.speakable_zh import speakable_zh
-from telephony.twilio_sim.scenario import CallScenario, Dtmf, Say, WaitForBot
+from telephony.twilio_sim.scenario import Dtmf, Say, WaitForBot
 from tests.stack.conftest import add_account, cli_env, daytime_zone, start_stack, stop_stack
 from tests.stack.test_sms_zh import CJK
 from tests.stack.test_voice import turns_since, voice_turns
 
-FAST = 4.0  # the simulated line plays audio 4x faster than real time
 # The English words of the production defaults (the tests' stack has Korean ones); the Mandarin
-# yes/no words are the defaults already (VOICE_YES_WORDS_ZH / VOICE_NO_WORDS_ZH).
-DEFAULTS = {name: Settings.__fields__[name].default for name in ("voice_yes_words",
-            "voice_no_words", "voice_digit_words")}  # fmt: skip
+# yes/no and digit words are the defaults already.
+from tests.stack.test_voice_spoken_en import DEFAULTS, call
+
 PINYIN = "cmn-latn-pinyin"
 
 
@@ -72,18 +71,6 @@ def zh_account(running, tmp_path) -> dict:
     )
 
 
-def call(running, account, steps) -> str:
-    carrier = running.carrier
-    carrier.sim.expect_call(
-        account["phone"], CallScenario(answered_by="human", steps=steps, speed=FAST)
-    )
-    response = running.api.post(f"/api/accounts/{account['account_id']}/calls")
-    assert response.status_code == 201, response.text
-    sid = response.json()["call_sid"]
-    carrier.run(carrier.sim.wait_for_call(sid, timeout=600), timeout=620)
-    return sid
-
-
 def transcript(running, sid) -> list[tuple[str, str]]:
     with session_scope(running.sql_url) as session:
         attempt = session.query(ContactAttempt).filter_by(provider_sid=sid).one()
@@ -117,7 +104,7 @@ def test_a_whole_mandarin_call_identity_by_voice_keypad_verification_and_a_promi
         say("没有"),  # anything else?
         wait(),
     ]
-    sid = call(mandarin, account, steps)
+    sid, _ = call(mandarin, account, steps, timeout=600)
     said = transcript(mandarin, sid)
     shown = "\n".join(f"{who}: {text}" for who, text in said)
     record = mandarin.api.get(f"/api/accounts/{account['account_id']}").json()
