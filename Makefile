@@ -84,10 +84,7 @@ test: system-test install-dev lint train $(FUZZ)/.installed $(K8S)/.installed
 	$(BIN)/rasa data validate --domain bot/domain --data nlu_data dialogues --fail-on-warnings
 	$(BIN)/rasa test core --model models/reminder-bot.tar.gz \
 	  --stories tests/test_stories.yml --fail-on-prediction-errors --out var/rasa-test-results
-	# The tests that start no stack on both cores (each file on one worker); then the stack and
-	# browser tests one at a time, since each starts Rasa and would race the other for the CPU.
-	$(BIN)/pytest -n 2 --dist loadfile --ignore=tests/stack --ignore=tests/browser
-	$(BIN)/pytest tests/stack tests/browser
+	$(BIN)/pytest
 
 bench: install-dev train
 	$(BIN)/python -m bench.chat_throughput
