@@ -39,7 +39,14 @@ def dpkg_installed(package: str) -> bool:
         text=True,
         check=False,
     )
-    return result.returncode == 0 and result.stdout.strip().endswith("installed")
+    return result.returncode == 0 and is_installed_status(result.stdout)
+
+
+def is_installed_status(status: str) -> bool:
+    """dpkg's "want ok state": a package once known but removed reads "unknown ok not-installed",
+    which also ends in "installed"; only the state word itself counts."""
+    words = status.split()
+    return len(words) == 3 and words[2] == "installed"
 
 
 def missing(packages: Sequence[str], installed: Callable[[str], bool] = dpkg_installed) -> list:

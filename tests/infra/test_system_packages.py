@@ -81,3 +81,10 @@ def test_it_runs_with_the_standard_library_only():
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_package_dpkg_knows_but_has_not_installed_is_missing():
+    # The Chinese font of the browser tests read "installed" from this and was never installed.
+    assert not sp.is_installed_status("unknown ok not-installed")
+    assert not sp.is_installed_status("deinstall ok config-files")
+    assert sp.is_installed_status("install ok installed\n")
