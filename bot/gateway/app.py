@@ -82,8 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.voice = voice
             try:  # before serving: the first burst of calls finds warm recognisers
                 await warm_recognizers(settings, speaker, model)
-                # Loaded now: the first Mandarin call would otherwise wait ~3.5 s for it.
-                await asyncio.to_thread(voice.model_for, "zh", model)
             except Exception:  # noqa: BLE001 - cold recognisers are slow, not broken
                 log.exception("warming recognizers failed")
         except ModelMissing as missing:

@@ -116,6 +116,10 @@ class WhisperModel:
             vad_filter=False,  # our VAD already gated the turn
             without_timestamps=True,
             condition_on_previous_text=False,
+            # Greedy only: faster-whisper's default falls back to sampling at higher temperatures
+            # when a decoding looks poor, which made a turn's text change from run to run (and
+            # costs a second decoding on the line).
+            temperature=0.0,
             initial_prompt=prompt,
         )
         text = " ".join(s.text.strip() for s in segments).strip()
