@@ -32,7 +32,7 @@ from bot.compliance import audit, opt_outs
 from bot.compliance.revocation import Revocation, revocation
 from bot.infra.spool import Spool, entries
 from bot.ledger.db import LEDGER_DOWN, session_scope
-from bot.ledger.repo import accounts, conversations, events, records
+from bot.ledger.repo import accounts, attempts, conversations, escalations, events, records
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,58 @@ def keep_text(message_sid: str, sender: str, body: str, found, word: str | None)
             "text": words_to_keep(body),
             "opt_out": _opt_out(found),
             "keyword": word,
+        }
+    )
+
+
+def reached_us(queue, account_id: str, channel: str, text: str | None) -> None:
+    """The customer opened the chat (text None) or wrote in it while no conversation could be
+    held (Redis or the ledger down as it opened): an opt-out honoured, anything else a case for
+    a person, written now or, with the ledger down, kept for replay."""
+    found = revocation(customer_words(text)) if text else None
+    entry = {
+        "kind": "unopened",
+        "account_id": account_id,
+        "channel": channel,
+        "text": words_to_keep(text) if text else None,
+        "opt_out": _opt_out(found),
+    }
+    try:
+        with session_scope() as session:
+            _write(session, queue, entry)
+    except LEDGER_DOWN:
+        spool().keep(entry)
+
+
+def keep_call(call_sid: str, customer_phone: str) -> None:
+    """A call answered while the ledger was down (the caller heard the safe message)."""
+    spool().keep(
+        {"id": f"call:{call_sid}", "kind": "call", "call_sid": call_sid, "sender": customer_phone}
+    )
+
+
+def keep_call_end(call_sid: str, conversation_id: str | None) -> None:
+    """A call hung up while the ledger was down: its attempt's disposition is written on replay."""
+    spool().keep(
+        {
+            "id": f"call_end:{call_sid}",
+            "kind": "call_end",
+            "call_sid": call_sid,
+            "conversation_id": conversation_id,
+        }
+    )
+
+
+def keep_call_status(call_sid: str, status: str, *, ended: bool) -> None:
+    """A Twilio status callback the ledger could not take (answered 200, so Twilio will not
+    send it again): the attempt's status is applied on replay."""
+    spool().keep(
+        {
+            "id": f"call_status:{call_sid}:{status}",
+            "kind": "call_status",
+            "call_sid": call_sid,
+            "status": status,
+            "ended": ended,
         }
     )
 
@@ -143,6 +195,21 @@ def _write(session, queue, entry: dict) -> None:
             audit.append(session, kind="opt_out", account_id=account_id, actor="sms", data=data)
             return
         _customer_said(session, queue, account_id, conversation, entry, came_on="sms")
+    elif entry["kind"] == "unopened":
+        _customer_said(session, queue, entry["account_id"], None, entry, came_on=entry["channel"])
+    elif entry["kind"] == "call":
+        attempt = attempts.attempt_by_sid(session, entry["call_sid"])
+        account_id = attempt.account_id if attempt else None
+        account_id = account_id or accounts.account_id_by_phone(session, entry["sender"])
+        if account_id is None:
+            raise Unreplayable("no account has this number")
+        _customer_said(session, queue, account_id, None, entry, came_on="voice")
+    elif entry["kind"] == "call_end":
+        attempts.finish_call(session, entry["call_sid"], entry["conversation_id"])
+    elif entry["kind"] == "call_status":
+        # A call the ledger never had (answered during the outage) has no attempt to update:
+        # its case came from its "call" entry.
+        attempts.apply_status(session, entry["call_sid"], entry["status"], ended=entry["ended"])
     else:
         raise Unreplayable(f"unknown kind {entry['kind']!r}")
 
@@ -168,15 +235,44 @@ def _customer_said(session, queue, account_id, conversation, entry, came_on=None
             actor=came_on,
         )
         return
+    if conversation_id is None:
+        # Outside a conversation the case's summary is the only transcript: one case per
+        # account while it waits, each message the customer sends added to it.
+        waiting = escalations.account_case_waiting(session, account_id, "technical_failure")
+        if waiting is not None:
+            waiting.summary += _more_summary(entry, said)
+            return
     queue.enqueue(
         session,
         account_id=account_id,
         conversation_id=conversation_id,
         reason="technical_failure",
         priority=1,
-        summary="The ledger was down when the customer wrote; their message was kept "
-        + ("and is in the transcript" if conversation_id else f"(masked): {said}")
-        + ". They were told a person will contact them: read it and call back.",
+        summary=_case_summary(entry, conversation_id, said),
     )
     if conversation is not None and conversation.ended_at is None:
         conversation.disposition = "technical_failure"
+
+
+def _case_summary(entry: dict, conversation_id: str | None, said: str | None) -> str:
+    if entry["kind"] == "call":
+        what = "The customer's call was answered while the ledger was down: they heard the "
+        what += "safe message and no conversation took place"
+    elif entry["kind"] == "unopened":
+        what = "The customer opened the web chat while the bot could not hold a conversation"
+        what += f"; they wrote (masked): {said}" if said else ""
+    elif conversation_id:
+        what = "The ledger was down when the customer wrote; their message was kept and is in "
+        what += "the transcript"
+    else:
+        what = (
+            f"The ledger was down when the customer wrote; their message was kept (masked): {said}"
+        )
+    return what + ". They were told a person will contact them: read it and call back."
+
+
+def _more_summary(entry: dict, said: str | None) -> str:
+    """What a later message adds to the account's waiting case."""
+    if said:
+        return f" Then (masked): {said}"
+    return " Then they called (and heard the safe message)." if entry["kind"] == "call" else ""

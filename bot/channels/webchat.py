@@ -23,7 +23,7 @@ from itsdangerous.encoding import base64_decode, bytes_to_int
 from bot.channels import outage
 from bot.channels.outage import REDIS_DOWN
 from bot.channels.rate_limits import allow
-from bot.channels.turns import SAFE_REPLY, ConversationEnded, customer_words
+from bot.channels.turns import ConversationEnded, customer_words
 from bot.conversation.language import normalise
 from bot.conversation.messages import text as message_text
 from bot.gateway.deps import ConversationsDep, RedisDep, SettingsDep
@@ -149,8 +149,15 @@ async def chat_page(request: Request, token: str, settings: SettingsDep, redis: 
         lang = lang or browser_language(request)
         key, status = ("expired", 410) if bad.expired else ("invalid", 404)
         return _page(request, "link_invalid.html", settings, lang, status, reason=key)
-    lang = await asyncio.to_thread(account_language, account_id)
-    if await asyncio.to_thread(is_revoked, redis, token, account_id):
+    try:
+        lang = await asyncio.to_thread(account_language, account_id)
+    except LEDGER_DOWN:  # the page holds nothing of the account: the browser's language will do
+        lang = browser_language(request)
+    try:
+        revoked = await asyncio.to_thread(is_revoked, redis, token, account_id)
+    except REDIS_DOWN:  # the socket checks again before it opens the conversation
+        revoked = False
+    if revoked:
         return _page(request, "link_invalid.html", settings, lang, 410, reason="used")
     return _page(request, "chat.html", settings, lang, token=token)
 
@@ -197,39 +204,36 @@ async def chat_socket(
     except LinkInvalid:
         await websocket.close(code=4403)
         return
-    if await asyncio.to_thread(is_revoked, redis, token, account_id):
+    lang = browser_language(websocket)
+    try:
+        lang = await asyncio.to_thread(account_language, account_id)
+        revoked = await asyncio.to_thread(is_revoked, redis, token, account_id)
+    except (*LEDGER_DOWN, *REDIS_DOWN) as exc:
+        await websocket.accept()
+        await _cannot_hold(websocket, conversations, account_id, lang, exc)
+        return
+    if revoked:
         await websocket.close(code=4403)
         return
     link, link_ttl = link_id(token), settings.chat_link_ttl_minutes * 60
-    lang = await asyncio.to_thread(account_language, account_id)
     await websocket.accept()
     try:
-        await websocket.receive_json()  # the page's hello; its conversation id is not trusted
-        bound = await asyncio.to_thread(_bound, redis, link)
-        conversation_id, messages, ended = await asyncio.to_thread(_history, account_id, bound)
-        if conversation_id is None:
-            await websocket.send_json({"type": "typing"})
-            opened = await conversations.start(account_id, "chat")
-            conversation_id = await asyncio.to_thread(
-                _bind, redis, link, opened.conversation_id, link_ttl
+        try:
+            await websocket.receive_json()  # the page's hello; its conversation id is not trusted
+            opened = await _resume_or_open(
+                websocket, conversations, redis, account_id, link, link_ttl
             )
-            if conversation_id == opened.conversation_id:
-                ended = opened.ended
-                messages = [{"from": "bot", "text": t} for t in opened.messages]
-            else:
-                conversation_id, messages, ended = await asyncio.to_thread(
-                    _history, account_id, conversation_id
-                )
-        # Message ids already answered: their turns are in the history, so the page must not
-        # send them again after a reconnect.
-        answered = await asyncio.to_thread(redis.hkeys, f"chat:replies:{conversation_id}")
+        except (*LEDGER_DOWN, *REDIS_DOWN) as exc:
+            await _cannot_hold(websocket, conversations, account_id, lang, exc, greeted=True)
+            return
+        conversation_id, messages, ended, answered = opened
         await websocket.send_json(
             {
                 "type": "history",
                 "conversation_id": conversation_id,
                 "messages": messages,
                 "ended": ended,
-                "answered_ids": [a.decode() for a in answered],
+                "answered_ids": answered,
             }
         )
         while True:
@@ -250,8 +254,9 @@ async def chat_socket(
                 # failed turn), rather than a socket that dies with the message unanswered.
                 log.error("redis is down (%s): the chat message failed safe", type(exc).__name__)
                 await asyncio.to_thread(_failed_turn, conversations, conversation_id, said)
+                safe = message_text("failure.safe_reply", lang)
                 await websocket.send_json(
-                    {"type": "reply", "id": message_id, "messages": [SAFE_REPLY], "ended": False}
+                    {"type": "reply", "id": message_id, "messages": [safe], "ended": False}
                 )
                 continue
             if cached:
@@ -286,6 +291,66 @@ async def chat_socket(
             except REDIS_DOWN:  # Redis went down during the turn: the reply is sent uncached
                 log.warning("could not cache a chat reply: redis is down")
             await websocket.send_text(text)
+    except WebSocketDisconnect:
+        return
+
+
+async def _resume_or_open(websocket, conversations, redis, account_id, link, link_ttl):
+    """The link's conversation (resumed with its transcript) or a new one; and the message ids
+    already answered, whose turns are in the history (the page must not send them again)."""
+    bound = await asyncio.to_thread(_bound, redis, link)
+    conversation_id, messages, ended = await asyncio.to_thread(_history, account_id, bound)
+    if conversation_id is None:
+        await websocket.send_json({"type": "typing"})
+        opened = await conversations.start(account_id, "chat")
+        try:
+            conversation_id = await asyncio.to_thread(
+                _bind, redis, link, opened.conversation_id, link_ttl
+            )
+        except REDIS_DOWN:  # opened, and answered: the link stays unbound (a reload opens anew)
+            conversation_id = opened.conversation_id
+        if conversation_id == opened.conversation_id:
+            ended = opened.ended
+            messages = [{"from": "bot", "text": t} for t in opened.messages]
+        else:
+            conversation_id, messages, ended = await asyncio.to_thread(
+                _history, account_id, conversation_id
+            )
+    try:
+        answered = await asyncio.to_thread(redis.hkeys, f"chat:replies:{conversation_id}")
+    except REDIS_DOWN:  # the messages then sent again meet the same outage in the turn
+        answered = []
+    return conversation_id, messages, ended, [a.decode() for a in answered]
+
+
+async def _cannot_hold(websocket, conversations, account_id, lang, exc, greeted=False) -> None:
+    """Redis or the ledger is down as the chat opens, so no conversation can be held: the page
+    stays open with the safe message, and what the customer sends (the messages the page kept
+    while it reconnected included) is answered with it and kept with a case, never dropped."""
+    log.error("the chat cannot open (%s): it answers safely", type(exc).__name__)
+    safe = message_text("failure.safe_reply", lang)
+    queue = conversations.queue
+    try:
+        if not greeted:
+            await websocket.receive_json()  # the page's hello
+        await asyncio.to_thread(outage.reached_us, queue, account_id, "chat", None)
+        await websocket.send_json(
+            {
+                "type": "history",
+                "conversation_id": None,
+                "messages": [{"from": "bot", "text": safe}],
+                "ended": False,
+                "answered_ids": [],
+            }
+        )
+        while True:
+            incoming = await websocket.receive_json()
+            if incoming.get("type") != "message":
+                continue
+            said = str(incoming.get("text", ""))
+            await asyncio.to_thread(outage.reached_us, queue, account_id, "chat", said)
+            reply = {"type": "reply", "id": str(incoming.get("id", ""))[:64], "messages": [safe]}
+            await websocket.send_json({**reply, "ended": False})
     except WebSocketDisconnect:
         return
 

@@ -40,7 +40,13 @@ async def _part_down(request: Request, exc: Exception) -> Response:
         return _xml(twiml.messages([SAFE_REPLY]))
     if path.startswith("/twilio/"):  # status callbacks: nothing to say, and no retry storm
         return _xml(twiml.empty())
-    return JSONResponse({"detail": "a part is unavailable; retry later"}, status_code=503)
+    # The bank's own systems (the text API, the console): nothing was taken, so the caller may
+    # retry; a customer-facing route answers safely itself (the chat page, its socket, Twilio).
+    return JSONResponse(
+        {"detail": "a part is unavailable; retry later"},
+        status_code=503,
+        headers={"Retry-After": str(int(REPLAY_EVERY_S))},
+    )
 
 
 def _xml(body: str) -> Response:

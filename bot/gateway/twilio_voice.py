@@ -9,11 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from bot.channels import outage
 from bot.channels.outreach import update_attempt_status
+from bot.channels.turns import SAFE_REPLY
 from bot.conversation.messages import text
 from bot.gateway.deps import VoiceDep
 from bot.gateway.twilio_auth import twilio_form
 from bot.infra import webhook_events
+from bot.ledger.db import LEDGER_DOWN
 from telephony import twiml
 
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -32,12 +35,15 @@ def xml(body: str) -> Response:
 async def answer(params: TwilioForm, voice: VoiceDep):
     if voice is None:  # no speech model: the voice channel is off
         return xml(twiml.say_and_hangup(text("voice.unavailable")))
-    body = await asyncio.to_thread(
-        voice.answer,
-        params.get("CallSid", ""),
-        params.get("From", ""),
-        params.get("Direction", "inbound"),
-    )
+    sid, direction = params.get("CallSid", ""), params.get("Direction", "inbound")
+    try:
+        body = await asyncio.to_thread(voice.answer, sid, params.get("From", ""), direction)
+    except LEDGER_DOWN:
+        # The caller hears the safe message, which promises a call back: the call is kept
+        # for replay, where it becomes the case that keeps that promise.
+        customer = params.get("From" if direction == "inbound" else "To", "")
+        await asyncio.to_thread(outage.keep_call, sid, customer)
+        return xml(twiml.say_and_hangup(SAFE_REPLY))
     return xml(body)
 
 
@@ -45,8 +51,15 @@ async def answer(params: TwilioForm, voice: VoiceDep):
 async def call_status(params: TwilioForm, voice: VoiceDep):
     sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
     key = f"{sid}:{status}"
-    if status in STATUSES and await asyncio.to_thread(webhook_events.claim, "call_status", key):
-        await asyncio.to_thread(update_attempt_status, sid, status, ended=status in FINAL)
+    try:
+        first = status in STATUSES and await asyncio.to_thread(
+            webhook_events.claim, "call_status", key
+        )
+        if first:
+            await asyncio.to_thread(update_attempt_status, sid, status, ended=status in FINAL)
+    except LEDGER_DOWN:  # kept for replay: Twilio does not send an answered callback again
+        await asyncio.to_thread(outage.keep_call_status, sid, status, ended=status in FINAL)
+        return xml(twiml.empty())
         # The carrier dials now: a call queued past the end of the window is cancelled.
         dialling = status in DIALLING and voice is not None
         if dialling and await asyncio.to_thread(voice.window_closed, sid, status):

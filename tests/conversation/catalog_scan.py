@@ -150,6 +150,8 @@ def inline_sentences(source: str, where: str = "<source>") -> list[str]:
             return
         if isinstance(node, ast.keyword) and node.arg in AGENT_NOTE_KEYWORDS:
             return
+        if isinstance(node, ast.FunctionDef) and "summary" in node.name:
+            return  # a function that writes a case's summary: an agent's note too
         if isinstance(node, ast.expr):
             value = _rendered(node)
             if value is not None and looks_like_sentence(value):

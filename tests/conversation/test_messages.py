@@ -152,6 +152,8 @@ def f(name, run):
     return f"Hello {name}, how are you?" + "  " + name
 GLUED = "You can pay " + PLAIN + "."
 KEY = "prompt.offer"
+def case_summary(kind):
+    return "The customer called while the ledger was down."
 '''
     found = [f.split(": ", 1)[1] for f in inline_sentences(source)]
     assert found == [

@@ -196,7 +196,8 @@ def test_database_down_every_channel_answers_and_nothing_is_lost(stack, tmp_path
         status = twilio_post(stack, "/twilio/voice/status", {**call, "CallStatus": "completed"})
         assert status.status_code == 200
         kept = (spool / "inbound.jsonl").read_text()
-        assert len(kept.splitlines()) == 4 and "1980-01-01" not in kept and NOT_KEPT in kept
+        # The chat turn, the text and its retry, the STOP, the call and its status.
+        assert len(kept.splitlines()) == 6 and "1980-01-01" not in kept and NOT_KEPT in kept
         assert (spool / "inbound.jsonl").stat().st_mode & 0o077 == 0
     finally:
         allow_connections(postgres_url, True)
@@ -222,6 +223,7 @@ def test_database_down_every_channel_answers_and_nothing_is_lost(stack, tmp_path
     assert not any("1980-01-01" in line for line in said)
     [case] = wait_for("the SMS's case", lambda: cases_for(stack, sms_customer["account_id"]))
     assert case.reason == "technical_failure" and "I lost my job" in case.summary
+    assert "Then they called" in case.summary  # the call answered safely: the same case
     assert cases_for(stack, stop_customer["account_id"]) == []  # an opt-out is no case
     wait_for("the spool emptied", lambda: not list(spool.glob("*.jsonl")))
     # After the outage the conversation simply goes on.
@@ -310,6 +312,10 @@ def test_redis_killed_mid_call(stack, tmp_path):
         [case] = escalations(stack, conversation_id)
         assert case.reason == "technical_failure"
         assert any("not processed" in line for line in transcript(stack, conversation_id))
+        # The call's ending is written all the same (the calls the gateway knows are in Redis).
+        with session_scope(stack.sql_url) as session:
+            attempt = session.query(models.ContactAttempt).filter_by(provider_sid=sid).one()
+            assert attempt.disposition == "technical_failure"
     finally:
         restore(stack, "redis")
     # The case reaches the agents' queue once Redis is back.
@@ -337,6 +343,12 @@ def test_database_down_mid_call(stack, tmp_path, postgres_url):
         for line in transcript(stack, conversation_id)
     )
     wait_for("the spool emptied", lambda: not list(spool.glob("*.jsonl")))
+    # The caller hung up during the outage: the attempt's ending is replayed too.
+    with session_scope(stack.sql_url) as session:
+        attempt = session.query(models.ContactAttempt).filter_by(provider_sid=sid).one()
+        conversation = session.get(models.Conversation, conversation_id)
+        assert attempt.disposition == conversation.disposition == "technical_failure"
+        assert conversation.ended_at is not None and attempt.ended_at is not None
 
 
 async def open_chat(url: str):
@@ -397,6 +409,54 @@ def test_web_chat_socket_with_the_database_then_redis_down(stack, tmp_path, post
         said = transcript(stack, conversation_id)
         assert "[not processed] I can pay 50 on Friday" in said
         assert [c.reason for c in escalations(stack, conversation_id)] == ["technical_failure"]
+    finally:
+        restore(stack, "redis")
+
+
+async def history_and_reply(url: str, text: str) -> tuple[dict, dict]:
+    """Open the chat (the page's hello), take its history, send one message, take the reply."""
+    async with websockets.connect(url) as socket:
+        await socket.send(json.dumps({"type": "hello", "conversation_id": None}))
+        while (history := json.loads(await socket.recv()))["type"] != "history":
+            pass
+        return history, await chat_says(socket, "m1", text)
+
+
+def test_web_chat_opened_with_the_database_then_redis_down(stack, tmp_path, postgres_url):
+    """A chat link opened while a part is down: the page loads (200), its socket stays open
+    with the safe message, what the customer then writes is answered safely and kept with one
+    case for the account (no conversation could be held)."""
+    customer = add_account(stack, tmp_path)
+    link = chat_link(stack.settings, customer["account_id"])
+    ws = link.replace("http://", "ws://") + "/ws"
+    spool = stack.settings.var_dir / "spool"
+    safe = [{"from": "bot", "text": SAFE_REPLY}]
+
+    allow_connections(postgres_url, False)
+    try:
+        page = httpx.get(link, timeout=30)
+        assert page.status_code == 200 and "<form" in page.text
+        history, reply = asyncio.run(history_and_reply(ws, "I can pay 50 on Friday"))
+        assert history["messages"] == safe and not history["ended"]
+        assert reply["messages"] == [SAFE_REPLY] and not reply["ended"]
+    finally:
+        allow_connections(postgres_url, True)
+    [case] = wait_for("the chat's case", lambda: cases_for(stack, customer["account_id"]))
+    assert case.reason == "technical_failure" and case.conversation_id is None
+    assert "opened the web chat" in case.summary and "I can pay 50 on Friday" in case.summary
+    wait_for("the spool emptied", lambda: not list(spool.glob("*.jsonl")))
+
+    kill(stack, "redis")  # the link's binding and revocation cannot be read
+    try:
+        page = httpx.get(link, timeout=30)
+        assert page.status_code == 200 and "<form" in page.text
+        history, reply = asyncio.run(history_and_reply(ws, "STOP"))
+        assert history["messages"] == safe and reply["messages"] == [SAFE_REPLY]
+        # Written at once (the ledger is up): the STOP honoured, the case not doubled.
+        with session_scope(stack.sql_url) as session:
+            opt_outs = session.query(OptOut).filter_by(account_id=customer["account_id"]).all()
+            assert [o.channel for o in opt_outs] == ["chat"]
+        assert len(cases_for(stack, customer["account_id"])) == 1
     finally:
         restore(stack, "redis")
 

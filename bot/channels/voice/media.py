@@ -171,13 +171,21 @@ class VoiceCall:
         return Prompt([])
 
     async def on_hangup(self) -> None:
-        redirected = await asyncio.to_thread(self.service.registry.redirected, self.call_sid)
+        try:
+            redirected = await asyncio.to_thread(self.service.registry.redirected, self.call_sid)
+        except outage.REDIS_DOWN:
+            # A redirect is marked there before it is made, so none was made while Redis is
+            # down: the call is ours to end (a caller left on a dead stream hears silence).
+            redirected = False
         if not (self.transferred or redirected):
             try:
                 await twilio_client.end_call(self.service.twilio, self.call_sid)
             except Exception as exc:  # noqa: BLE001 - the call may have ended on its own
                 log.info("ending call %s: %s", self.call_sid, exc)
-        await asyncio.to_thread(_finish_attempt, self.call_sid, self.conversation_id)
+        try:
+            await asyncio.to_thread(_finish_attempt, self.call_sid, self.conversation_id)
+        except LEDGER_DOWN:  # the attempt's disposition is written when the ledger is back
+            await asyncio.to_thread(outage.keep_call_end, self.call_sid, self.conversation_id)
 
     # -- helpers ------------------------------------------------------------------------------
     def _prompt(self, messages: list[str], meta: dict, ended: bool) -> Prompt:
@@ -268,16 +276,8 @@ def _link_attempt(call_sid: str, conversation_id: str) -> None:
 
 
 def _finish_attempt(call_sid: str, conversation_id: str | None) -> None:
-    """The call's disposition is the conversation's (promise, refusal, no response...)."""
     with session_scope() as session:
-        attempt = attempts.attempt_by_sid(session, call_sid)
-        conversation = (
-            conversations.conversation(session, conversation_id) if conversation_id else None
-        )
-        if conversation is not None and conversation.ended_at is None:
-            conversations.end(conversation, conversation.disposition or "no_response")
-        if attempt is not None and attempt.disposition is None:
-            attempt.disposition = conversation.disposition if conversation else "no_conversation"
+        attempts.finish_call(session, call_sid, conversation_id)
 
 
 def _record_callback(conversation_id: str) -> None:

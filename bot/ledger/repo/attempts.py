@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.compliance import audit
 from bot.ledger.models import ContactAttempt, utcnow
+from bot.ledger.repo import conversations
 
 
 def record_attempt(
@@ -124,6 +125,18 @@ def link_conversation(session: Session, sid: str, conversation_id: str) -> None:
     attempt = attempt_by_sid(session, sid)
     if attempt:
         attempt.conversation_id = conversation_id
+
+
+def finish_call(session: Session, sid: str, conversation_id: str | None) -> None:
+    """The call is over: its conversation ends if it had not (no response), and the attempt's
+    disposition is the conversation's (promise, refusal...), unless one was set before it
+    (voicemail, outside the window). Run at hang-up, or on replay after a ledger outage."""
+    attempt = attempt_by_sid(session, sid)
+    conversation = conversations.conversation(session, conversation_id) if conversation_id else None
+    if conversation is not None and conversation.ended_at is None:
+        conversations.end(conversation, conversation.disposition or "no_response")
+    if attempt is not None and attempt.disposition is None:
+        attempt.disposition = conversation.disposition if conversation else "no_conversation"
 
 
 def set_disposition(session: Session, sid: str, disposition: str) -> None:

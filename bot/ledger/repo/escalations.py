@@ -147,6 +147,20 @@ def resolved_by_since(session: Session, agent: str, since: datetime) -> int:
     )
 
 
+def account_case_waiting(session: Session, account_id: str, reason: str) -> Escalation | None:
+    """The account's case of this reason outside any conversation that no person has closed."""
+    return (
+        session.query(Escalation)
+        .filter(
+            Escalation.account_id == account_id,
+            Escalation.conversation_id.is_(None),
+            Escalation.reason == reason,
+            Escalation.status.in_(("open", "claimed")),
+        )
+        .first()
+    )
+
+
 def case_waiting(session: Session, conversation_id: str, reason: str) -> bool:
     """A case of this reason for the conversation that no person has closed yet."""
     waiting = session.query(Escalation).filter(
