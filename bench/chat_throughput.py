@@ -193,6 +193,21 @@ def wait_http(url: str, timeout: float = 300) -> None:
     raise TimeoutError(url)
 
 
+def ensure_database(url: str) -> None:
+    """The replica profile's PostgreSQL database, created on a fresh machine."""
+    from sqlalchemy import create_engine, text
+
+    base, name = url.rsplit("/", 1)
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            known = "SELECT 1 FROM pg_database WHERE datname = :name"
+            if not conn.execute(text(known), {"name": name}).scalar():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
 def bench_replicas(args, conversations: int, concurrency: int) -> dict:
     """The replica profile (bot/infra/replicas.py): N of each process behind HAProxy, on the
     PostgreSQL and Redis servers it needs; started after the single stack has stopped."""
@@ -211,6 +226,7 @@ def bench_replicas(args, conversations: int, concurrency: int) -> dict:
         api_token=TOKEN,
         metrics_token=METRICS,
     )
+    ensure_database(args.database_url)
     stack = Stack(settings, TOKEN, quiet=True)
     try:
         stack.start()
