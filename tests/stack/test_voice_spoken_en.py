@@ -19,14 +19,12 @@ import pytest
 from bot.ledger.db import session_scope
 from bot.ledger.models import AuditEntry, ContactAttempt
 from bot.ledger.repo import conversations
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT
 from telephony.twilio_sim.scenario import BargeIn, CallScenario, Dtmf, Hangup, Say, WaitForBot
-from tests.stack.conftest import add_account, cli_env, start_stack, stop_stack
+from tests.stack.conftest import add_account, cli_env
 from tests.stack.test_voice import turns_since, voice_turns
 
 FAST = 4.0  # the simulated line plays audio 4x faster than real time
-DEFAULTS = {name: Settings.__fields__[name].default for name in ("voice_yes_words",
-            "voice_no_words", "voice_digit_words")}  # fmt: skip
 VOICE = "en-us"
 
 
@@ -38,13 +36,9 @@ def say(text: str) -> Say:
     return Say(text, voice=VOICE)
 
 
-@pytest.fixture(scope="module")
-def english(tmp_path_factory):
-    running = start_stack(
-        tmp_path_factory.mktemp("english-voice"), voice_asr_engine="whisper", **DEFAULTS
-    )
-    yield running
-    stop_stack(running)
+@pytest.fixture
+def english(whisper_voice):
+    return whisper_voice
 
 
 def call(running, account, steps, timeout: float = 400) -> tuple[str, object]:

@@ -24,13 +24,10 @@ from bot.ledger.repo import conversations
 from bot.settings import ROOT
 from telephony.speakable_zh import speakable_zh
 from telephony.twilio_sim.scenario import Dtmf, Say, WaitForBot
-from tests.stack.conftest import add_account, cli_env, daytime_zone, start_stack, stop_stack
+from tests.stack.conftest import add_account, cli_env, daytime_zone
 from tests.stack.test_sms_zh import CJK
 from tests.stack.test_voice import turns_since, voice_turns
-
-# The English words of the production defaults (the tests' stack has Korean ones); the Mandarin
-# yes/no and digit words are the defaults already.
-from tests.stack.test_voice_spoken_en import DEFAULTS, call
+from tests.stack.test_voice_spoken_en import call
 
 PINYIN = "cmn-latn-pinyin"
 
@@ -45,13 +42,9 @@ def say(chinese: str) -> Say:
     return Say(speakable_zh(chinese), voice=PINYIN)
 
 
-@pytest.fixture(scope="module")
-def mandarin(tmp_path_factory):
-    running = start_stack(
-        tmp_path_factory.mktemp("mandarin-voice"), voice_asr_engine="whisper", **DEFAULTS
-    )
-    yield running
-    stop_stack(running)
+@pytest.fixture
+def mandarin(whisper_voice):
+    return whisper_voice
 
 
 def zh_account(running, tmp_path) -> dict:
