@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     # Simultaneous calls the gateway is sized for: it warms that many recognisers before it
     # starts serving (no cold start for the first burst of calls); VOICE_ASR_WARM=0 skips it.
     voice_max_calls: int = Field(10, env="VOICE_MAX_CALLS")
+    # Languages besides English whose recogniser loads before the gateway reports ready: the
+    # seed bank's customers speak Mandarin, and its first call would otherwise wait for the
+    # model (~3.5 s for Whisper base). Comma-separated; empty loads each on its first call.
+    voice_preload_languages: str = Field("zh", env="VOICE_PRELOAD_LANGUAGES")
     # Answering-machine detection (issue #12): nothing of the conversation is said before
     # Twilio reports a person. The opening waits this long for the result; a result still
     # pending then gets the neutral opening (itself a limited-content message) while

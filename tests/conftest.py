@@ -22,6 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # In CI these services must be there; on a developer's machine without them the tests that need
 # them say so and skip.
 REQUIRE_SERVICES = os.environ.get("CI") == "true"
+# The gateways the tests start (in process, or as children that inherit this) do not load the
+# Mandarin recogniser before serving, as production does (VOICE_PRELOAD_LANGUAGES=zh): each
+# would pay ~4 s and a join of the model's halves for calls they never place. The one that
+# tests the preload sets it itself (tests/stack/conftest.py, whisper_voice).
+os.environ.setdefault("VOICE_PRELOAD_LANGUAGES", "")
 
 
 def _unavailable(what: str, exc: Exception):

@@ -7,7 +7,7 @@ import logging
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.voice = voice
             try:  # before serving: the first burst of calls finds warm recognisers
                 await warm_recognizers(settings, speaker, model)
+                for lang in filter(None, settings.voice_preload_languages.split(",")):
+                    await asyncio.to_thread(voice.model_for, lang.strip(), model)
             except Exception:  # noqa: BLE001 - cold recognisers are slow, not broken
                 log.exception("warming recognizers failed")
         except ModelMissing as missing:
@@ -130,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse("/console/login", status_code=303)
 
     @app.get("/health", tags=["health"])
-    async def health(queue: QueueDep, rasa: RasaDep, http: HttpDep):
+    async def health(request: Request, queue: QueueDep, rasa: RasaDep, http: HttpDep):
         parts = await asyncio.gather(
             _check(lambda: queue.redis.ping()),
             rasa.healthy(),
@@ -140,8 +142,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         names = ("redis", "rasa", "actions", "database")
         state = {name: "up" if ok else "down" for name, ok in zip(names, parts, strict=True)}
         metrics.parts_up(dict(zip(names, parts, strict=True)))
+        voice = request.app.state.voice
         return JSONResponse(
-            {"status": "ok" if all(parts) else "degraded", "parts": state},
+            {
+                "status": "ok" if all(parts) else "degraded",
+                "parts": state,
+                "voice_languages": voice.languages_heard() if voice else [],
+            },
             status_code=200 if all(parts) else 503,
         )
 

@@ -61,6 +61,9 @@ def sandbox_voice_settings() -> dict:
         # Test stacks warm 2 Korean decoders before serving, not the production 10 (each ~2.7 s
         # of CPU and ~33 MB); a benchmark of the first burst passes voice_max_calls=K itself.
         "voice_max_calls": 2,
+        # The Mandarin model loads on a zh call's first turn: the test stacks that place no
+        # Mandarin call do not pay for it at start.
+        "voice_preload_languages": "",
         "agent_line_number": "+15550109999",
         "agent_line_hours": "00:00-23:59",
         "agent_line_timezone": "UTC",

@@ -54,7 +54,10 @@ def whisper_voice(tmp_path_factory):
     words (the shared stack has the Korean Vosk model's): the spoken English and the Mandarin
     calls share it, and its recognisers load once."""
     running = start_stack(
-        tmp_path_factory.mktemp("whisper-voice"), voice_asr_engine="whisper", **ENGLISH_WORDS
+        tmp_path_factory.mktemp("whisper-voice"),
+        voice_asr_engine="whisper",
+        voice_preload_languages="zh",  # as production: loaded before the gateway is ready
+        **ENGLISH_WORDS,
     )
     yield running
     stop_stack(running)

@@ -76,6 +76,14 @@ def local_today(account) -> date:
     return datetime.now(ZoneInfo(account["timezone"])).date()
 
 
+def test_the_mandarin_model_is_loaded_before_the_gateway_serves(mandarin):
+    """VOICE_PRELOAD_LANGUAGES=zh (the default): no Mandarin call has been placed on this stack
+    yet (the spoken English calls share it), and its model is loaded all the same, so the first
+    Mandarin caller does not wait for it."""
+    health = mandarin.api.get("/health").json()
+    assert health["voice_languages"] == ["en", "zh"]
+
+
 def test_a_whole_mandarin_call_identity_by_voice_keypad_verification_and_a_promise(
     mandarin, tmp_path
 ):

@@ -101,6 +101,11 @@ class VoiceService:
                     self._models[lang] = None
             return self._models[lang] or default
 
+    def languages_heard(self) -> list[str]:
+        """English and every language whose own speech model is loaded (for /health)."""
+        with self._models_lock:
+            return ["en", *sorted(lang for lang, model in self._models.items() if model)]
+
     def yes_no_words(self, lang: str) -> tuple[list[str], list[str]]:
         """The words that mean yes and no in a grammar turn, in the call's language."""
         return self.yes_no_zh if lang.startswith("zh") else (self.yes, self.no)
