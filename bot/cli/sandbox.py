@@ -73,14 +73,19 @@ def account_language(account_id: str) -> str:
         return normalise(accounts.account(session, account_id).language)
 
 
-def script_caller(phone: str, digits: str, lang: str = "en") -> None:
+def script_caller(phone: str, digits: str, lang: str = "en", speed: float = 1.0) -> None:
     import httpx
 
     settings = get_settings()
     httpx.post(
         f"{settings.effective_twilio_api_base}/_sim/expect-call",
         # The whole script, however long the bot speaks: a Mandarin call takes over 2 minutes.
-        json={"to": phone, "steps": caller_steps(digits, lang=lang), "max_duration_s": 400},
+        json={
+            "to": phone,
+            "steps": caller_steps(digits, lang=lang),
+            "max_duration_s": 400,
+            "speed": speed,
+        },
         timeout=10,
     ).raise_for_status()
 

@@ -106,4 +106,6 @@ def cli_env(running: RunningStack) -> dict[str, str]:
 
     names = {f.field_info.extra["env"] for f in Settings.__fields__.values()}
     base = {k: v for k, v in os.environ.items() if k not in names}
-    return {**base, **child_env(running.settings, TOKEN)}
+    # A sandbox call's simulated line plays 4x faster, as the other call tests' do: the
+    # README's commands run as written, in a quarter of the time.
+    return {**base, **child_env(running.settings, TOKEN), "SANDBOX_CALL_SPEED": "4"}
