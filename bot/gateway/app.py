@@ -7,7 +7,7 @@ import logging
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -23,7 +23,7 @@ from bot.channels.webchat import router as chat_router
 from bot.gateway import outages
 from bot.gateway.api import router as api_router
 from bot.gateway.body_limits import TwilioBodyGuard
-from bot.gateway.deps import HttpDep, QueueDep, RasaDep
+from bot.gateway.deps import HttpDep, QueueDep, RasaDep, VoiceDep
 from bot.gateway.metrics_route import router as metrics_router
 from bot.gateway.twilio_auth import development_token_misplaced
 from bot.gateway.twilio_media import router as media_router
@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse("/console/login", status_code=303)
 
     @app.get("/health", tags=["health"])
-    async def health(request: Request, queue: QueueDep, rasa: RasaDep, http: HttpDep):
+    async def health(queue: QueueDep, rasa: RasaDep, http: HttpDep, voice: VoiceDep):
         parts = await asyncio.gather(
             _check(lambda: queue.redis.ping()),
             rasa.healthy(),
@@ -142,7 +142,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         names = ("redis", "rasa", "actions", "database")
         state = {name: "up" if ok else "down" for name, ok in zip(names, parts, strict=True)}
         metrics.parts_up(dict(zip(names, parts, strict=True)))
-        voice = request.app.state.voice
         return JSONResponse(
             {
                 "status": "ok" if all(parts) else "degraded",
