@@ -88,6 +88,7 @@ test: system-test install-dev lint train $(FUZZ)/.installed $(K8S)/.installed
 
 bench: install-dev train
 	$(BIN)/python -m bench.chat_throughput
+	$(BIN)/python -m bench.nlu_latency
 	$(BIN)/python -m bench.escalation_latency
 	$(BIN)/python -m bench.voice_latency
 	$(BIN)/python -m bench.campaign_plan

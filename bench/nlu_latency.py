@@ -1,0 +1,69 @@
+"""NLU's share of a turn: the trained model served by a bare `rasa run --enable-api`, each message
+parsed on its own (`/model/parse`, one at a time, after a warm-up), p50 per message. English
+messages go through the MiniLM sentence embedding, Chinese ones skip it (bot/nlu/classifier.py),
+so the difference between the two is about what the embedding costs.
+
+    .venv/bin/python -m bench.nlu_latency --repeat 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import time
+
+import httpx
+
+from bench.chat_throughput import wait_http
+from bot.infra.launcher import free_port
+from bot.infra.supervisor import BIN, model_path, rasa_env
+from bot.settings import ROOT, Settings
+
+MESSAGES = [
+    "yes it's me",
+    "4821",
+    "how much do I owe",
+    "I can pay 50 on Friday",
+    "yes",
+    "是我",
+    "我下周五还两千",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    model = model_path(Settings())
+    if not model.exists():
+        raise SystemExit("no trained model: run `make train` first")
+    port = free_port()
+    rasa = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "-m", str(model), "--enable-api"]
+        + ["-i", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
+        env=rasa_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/")
+        with httpx.Client(timeout=30) as client:
+            for text in MESSAGES:  # warm-up
+                client.post(url + "/model/parse", json={"text": text})
+            for text in MESSAGES:
+                took = []
+                for _ in range(args.repeat):
+                    started = time.perf_counter()
+                    client.post(url + "/model/parse", json={"text": text})
+                    took.append((time.perf_counter() - started) * 1000)
+                print(f"{text!r:32} parse p50 {statistics.median(took):5.1f} ms")
+    finally:
+        rasa.terminate()
+        rasa.wait()
+
+
+if __name__ == "__main__":
+    main()
