@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from bot.infra.launcher import free_port
-from bot.infra.supervisor import BIN, Stack, child_env, model_path
+from bot.infra.supervisor import BIN, ONE_THREAD, Stack, child_env, model_path
 from bot.ledger.portfolio import import_accounts
 from bot.settings import ROOT, Settings
 
@@ -181,6 +181,32 @@ async def bench_bare(url: str, conversations: int, concurrency: int, run_id: str
         return await run_load(start, post, conversations, concurrency)
 
 
+def start_bare(settings: Settings, endpoints: Path, env: dict) -> tuple[subprocess.Popen, str]:
+    """`rasa run` on the stack's model and action server, in-memory tracker, REST channel."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(BIN / "rasa"),
+            "run",
+            "-m",
+            str(model_path(settings)),
+            "--endpoints",
+            str(endpoints),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/")
+    return process, url
+
+
 def wait_http(url: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -272,7 +298,7 @@ def main() -> None:
     if not model_path(settings).exists():
         raise SystemExit("no trained model: run `make train` first")
     stack = Stack(settings, TOKEN, quiet=True)
-    bare = None
+    bare = bare_one = None
     try:
         stack.start()
         stack.wait_ready()
@@ -287,42 +313,31 @@ def main() -> None:
             f"action_endpoint:\n  url: {settings.effective_actions_url}/webhook\n"
             f"  headers:\n    X-Reminderbot-Actions-Secret: {settings.effective_actions_secret}\n"
         )
-        bare_port = free_port()
-        bare = subprocess.Popen(
-            [
-                str(BIN / "rasa"),
-                "run",
-                "-m",
-                str(model_path(settings)),
-                "--endpoints",
-                str(endpoints),
-                "-i",
-                "127.0.0.1",
-                "-p",
-                str(bare_port),
-            ],
-            cwd=ROOT,
-            env=child_env(settings, TOKEN),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        bare_url = f"http://127.0.0.1:{bare_port}"
-        wait_http(bare_url + "/")
-        # Warm both up, then measure each on its own so they do not share the CPU.
-        asyncio.run(bench_bare(bare_url, 2, 2, "warm"))
+        bare = start_bare(settings, endpoints, child_env(settings, TOKEN))
+        bare_one = start_bare(settings, endpoints, {**child_env(settings, TOKEN), **ONE_THREAD})
+        # Warm them up, then measure each on its own so they do not share the CPU.
+        for _, url in (bare, bare_one):
+            asyncio.run(bench_bare(url, 2, 2, "warm"))
         asyncio.run(bench_gateway(settings, 2, 2))
         before = stage_totals(settings)
         ours = asyncio.run(bench_gateway(settings, args.conversations, args.concurrency))
         ours["stages"] = (before, stage_totals(settings))
         if args.rate:
             ours["paced"] = asyncio.run(bench_gateway(settings, args.conversations, 0, args.rate))
-        theirs = asyncio.run(bench_bare(bare_url, args.conversations, args.concurrency, "run"))
+        theirs, theirs_one = (
+            asyncio.run(bench_bare(url, args.conversations, args.concurrency, f"run{i}"))
+            for i, (_, url) in enumerate((bare, bare_one))
+        )
     finally:
-        if bare:
-            bare.terminate()
-            bare.wait()
+        for process, _ in (p for p in (bare, bare_one) if p):
+            process.terminate()
+            process.wait()
         stack.stop()
-    rows = [("gateway (full stack)", ours), ("bare rasa run", theirs)]
+    rows = [
+        ("gateway (full stack)", ours),
+        ("bare rasa run", theirs),
+        ("bare, one BLAS thread", theirs_one),
+    ]
     if args.replicas > 1:
         replicated = bench_replicas(args, args.conversations, args.concurrency)
         rows.insert(1, (f"{args.replicas} replicas+HAProxy", replicated))
@@ -343,6 +358,7 @@ def main() -> None:
                 f"p50 {paced['p50_ms']:.1f} ms, p95 {paced['p95_ms']:.1f} ms (goal p95 <= 150)"
             )
     print(f"ratio gateway/bare: {ours['msg_per_s'] / theirs['msg_per_s']:.2f} (goal >= 0.80)")
+    print(f"ratio gateway/bare one thread: {ours['msg_per_s'] / theirs_one['msg_per_s']:.2f}")
     if args.replicas > 1:
         print(f"ratio replicas/bare: {replicated['msg_per_s'] / theirs['msg_per_s']:.2f}")
 

@@ -28,7 +28,7 @@ def train(force: bool = typer.Option(False, help="Train even if the model is cur
 
 def serve(name: str = typer.Argument(..., help="redis | rasa | actions | gateway")) -> None:
     """Run one process of the stack in the foreground."""
-    from bot.infra.supervisor import child_env, process_commands
+    from bot.infra.supervisor import child_env, process_commands, process_env
 
     settings = get_settings()
     commands = process_commands(settings)
@@ -36,7 +36,7 @@ def serve(name: str = typer.Argument(..., help="redis | rasa | actions | gateway
         raise typer.BadParameter(f"choose one of {', '.join(commands)}")
     token = settings.api_token or generate_api_token()
     os.chdir(ROOT)
-    os.execvpe(commands[name][0], commands[name], child_env(settings, token))
+    os.execvpe(commands[name][0], commands[name], process_env(name, child_env(settings, token)))
 
 
 def run(

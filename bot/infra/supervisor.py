@@ -66,6 +66,19 @@ def rasa_env() -> dict[str, str]:
     }
 
 
+# A Rasa server answers one message at a time per request, and its NLU's matrix products are
+# small (one sentence through MiniLM and a linear model): spread over OpenBLAS's thread per core
+# they finish ~4 ms sooner on an idle machine but cost ~50 % more CPU in total (the threads spin
+# while they wait for work). On 2 cores under load the CPU is what runs out, so serving Rasa
+# processes compute on one thread each; training keeps every core (docs/performance.md).
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def process_env(name: str, env: dict[str, str]) -> dict[str, str]:
+    """The environment of one supervised process (`rasa`, `rasa-2`, ... get ONE_THREAD)."""
+    return {**env, **ONE_THREAD} if name.split("-")[0] == "rasa" else env
+
+
 def train(settings: Settings, *, force: bool = False) -> bool:
     """Train the Rasa model if it is missing or older than its data; True if it trained."""
     if not force and not model_is_stale(settings):
@@ -288,7 +301,7 @@ class Stack:
         env = child_env(settings, api_token)
         logs = settings.var_dir / "logs"
         self.procs = [
-            Proc(name, cmd, env, logs / f"{name}.log")
+            Proc(name, cmd, process_env(name, env), logs / f"{name}.log")
             for name, cmd in process_commands(settings).items()
         ]
         self.pid_file = PidFile(settings.var_dir)

@@ -15,6 +15,10 @@ from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.infra import rasa_server
+
+rasa_server.install()  # Rasa imports this module from the endpoints file (see rasa_server)
+
 REDACTED = "[redacted]"
 
 

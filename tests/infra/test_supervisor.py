@@ -275,3 +275,23 @@ def test_a_live_supervisor_is_refused(tmp_path):
     finally:
         owner.kill()
         owner.wait()
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_serving_rasa_computes_on_one_thread_and_the_gateway_on_all(tmp_path, replicas):
+    from bot.infra.supervisor import ONE_THREAD, Stack
+
+    settings = Settings(
+        var_dir=tmp_path,
+        replicas=replicas,
+        database_url="postgresql://postgres@127.0.0.1:5432/x" if replicas > 1 else None,
+        redis_url="redis://127.0.0.1:6379/7" if replicas > 1 else None,
+    )
+    envs = {p.name: p.env for p in Stack(settings, "token", quiet=True).procs}
+    rasas = [name for name in envs if name.startswith("rasa")]
+    assert len(rasas) == replicas
+    for name, env in envs.items():
+        pinned = {k: env.get(k) for k in ONE_THREAD}
+        # Whisper in the gateway decodes on every core; Rasa's small matrix products waste
+        # CPU spread over threads (bot/infra/supervisor.py).
+        assert (pinned == ONE_THREAD) == (name in rasas), name
