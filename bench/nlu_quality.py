@@ -4,6 +4,7 @@ and Mandarin separately (one model serves both) and entity F1.
     .venv/bin/python -m bench.nlu_quality --folds 3
     .venv/bin/python -m bench.nlu_quality --train-time     # one full training, no cache
     .venv/bin/python -m bench.nlu_quality --quick zh       # the intent classifier alone, seconds
+    .venv/bin/python -m bench.nlu_quality --entities       # DIET's entities vs a CRF's, one split
 
 `--quick` cross-validates only `bot/nlu/classifier.py` (its features and model, outside Rasa)
 on one language's examples: what to run while writing data; the Rasa figure is the one to report.
@@ -166,13 +167,66 @@ def train_time() -> None:
     print(f"training (no cache): {wall / 60:.1f} min wall, {cpu / 60:.1f} min CPU")
 
 
+# The lighter entity extractor DIET was measured against (docs/quality.md): Rasa's CRF.
+CRF = {"name": "CRFEntityExtractor"}
+
+
+def compare_entities() -> None:
+    """config.yml's entity extractor (DIET) against Rasa's CRF on one split of nlu_data (2/3
+    train, 1/3 test, seed 42): entity F1 per entity and NLU training time. About 8 minutes."""
+    import yaml
+
+    out = Path(tempfile.mkdtemp(prefix="nlu-entities-"))
+    rasa = str(BIN / "rasa")
+    run = functools.partial(
+        subprocess.run, cwd=ROOT, env=rasa_env(), check=True, stdout=subprocess.DEVNULL
+    )
+    run(
+        [rasa, "data", "split", "nlu", "-u", "nlu_data", "--training-fraction", "0.67"]
+        + ["--random-seed", "42", "--out", str(out / "split")]
+    )
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    ours = next(c for c in config["pipeline"] if c["name"] == "DIETClassifier")
+    for extractor in (ours, CRF):
+        name = extractor["name"]
+        pipeline = [extractor if c is ours else c for c in config["pipeline"]]
+        (out / f"{name}.yml").write_text(yaml.safe_dump({**config, "pipeline": pipeline}))
+        start = time.perf_counter()
+        run(
+            [rasa, "train", "nlu", "--config", str(out / f"{name}.yml"), "--nlu"]
+            + [
+                str(out / "split" / "training_data.yml"),
+                "--out",
+                str(out),
+                "--fixed-model-name",
+                name,
+            ]
+        )
+        trained = time.perf_counter() - start
+        run(
+            [rasa, "test", "nlu", "-m", str(out / f"{name}.tar.gz"), "--nlu"]
+            + [str(out / "split" / "test_data.yml"), "--out", str(out / name)]
+        )
+        report = json.loads((out / name / f"{name}_report.json").read_text())
+        rows = {k: v for k, v in report.items() if isinstance(v, dict)}
+        print(f"{name}: NLU training {trained / 60:.1f} min; test third of nlu_data:")
+        for entity, row in sorted(rows.items()):
+            print(
+                f"  {entity:14} F1 {row['f1-score']:.3f}  precision {row['precision']:.3f}  "
+                f"recall {row['recall']:.3f}  support {row['support']}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--train-time", action="store_true", help="time one training instead")
     parser.add_argument("--quick", choices=("en", "zh"), help="the intent classifier alone")
+    parser.add_argument("--entities", action="store_true", help="DIET's entities vs a CRF's")
     args = parser.parse_args()
-    if args.quick:
+    if args.entities:
+        compare_entities()
+    elif args.quick:
         quick(args.quick, args.folds)
     elif args.train_time:
         train_time()
