@@ -14,7 +14,9 @@ dead replica out within ~2 s. A request already inside a Rasa or action server w
 not replayed (it may have written the turn's records): the gateway gives the customer the safe
 reply and escalates the case (bot/channels/turns.py). A request inside a gateway that dies has
 nobody behind to answer it, so HAProxy replays it on another gateway (`empty-response`): the
-customer gets an answer, at the cost of the message perhaps being handled twice.
+customer gets an answer, at the cost of the message perhaps being handled twice. A replay needs
+the whole request in HAProxy's buffer, so the gateways' backend reads each request whole before
+forwarding it (`option http-buffer-request`).
 """
 
 from __future__ import annotations
@@ -142,6 +144,11 @@ def haproxy_config(settings: Settings) -> str:
             # A gateway answering 503 is alive and degraded (a part behind it is down): it
             # still gives customers the safe reply, which a load balancer's 503 would not.
             lines += ["    http-check expect rstatus ^(200|503)$", "    option forwardfor"]
+            # The whole request (a chat message's body included) is read before it goes to a
+            # gateway: a request HAProxy began forwarding before its body arrived cannot be
+            # replayed on `empty-response`, and a client got a 502 when its gateway died in it
+            # (the body's segment arriving after the headers: a busy client or machine).
+            lines.append("    option http-buffer-request")
         else:
             lines.append("    http-check expect status 200")
         target = "127.0.0.1" if bind in ("0.0.0.0", "") else bind  # noqa: S104
