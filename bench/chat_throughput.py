@@ -181,22 +181,11 @@ async def bench_bare(url: str, conversations: int, concurrency: int, run_id: str
         return await run_load(start, post, conversations, concurrency)
 
 
-def start_bare(settings: Settings, endpoints: Path, env: dict) -> tuple[subprocess.Popen, str]:
-    """`rasa run` on the stack's model and action server, in-memory tracker, REST channel."""
+def start_rasa(model: Path, env: dict, *options: str) -> tuple[subprocess.Popen, str]:
+    """A bare `rasa run` of `model` on a free port, once it answers; its process and URL."""
     port = free_port()
     process = subprocess.Popen(
-        [
-            str(BIN / "rasa"),
-            "run",
-            "-m",
-            str(model_path(settings)),
-            "--endpoints",
-            str(endpoints),
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
+        [str(BIN / "rasa"), "run", "-m", str(model), *options, "-i", "127.0.0.1", "-p", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -205,6 +194,21 @@ def start_bare(settings: Settings, endpoints: Path, env: dict) -> tuple[subproce
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/")
     return process, url
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU so far of each named process and its children."""
+    import psutil
+
+    spent = {}
+    for name, pid in pids.items():
+        try:
+            process = psutil.Process(pid)
+            tree = [process, *process.children(recursive=True)]
+            spent[name] = sum(sum(p.cpu_times()[:2]) for p in tree)
+        except psutil.Error:
+            continue
+    return spent
 
 
 def wait_http(url: str, timeout: float = 300) -> None:
@@ -313,15 +317,19 @@ def main() -> None:
             f"action_endpoint:\n  url: {settings.effective_actions_url}/webhook\n"
             f"  headers:\n    X-Reminderbot-Actions-Secret: {settings.effective_actions_secret}\n"
         )
-        bare = start_bare(settings, endpoints, child_env(settings, TOKEN))
-        bare_one = start_bare(settings, endpoints, {**child_env(settings, TOKEN), **ONE_THREAD})
+        env, model = child_env(settings, TOKEN), model_path(settings)
+        bare = start_rasa(model, env, "--endpoints", str(endpoints))
+        bare_one = start_rasa(model, {**env, **ONE_THREAD}, "--endpoints", str(endpoints))
         # Warm them up, then measure each on its own so they do not share the CPU.
         for _, url in (bare, bare_one):
             asyncio.run(bench_bare(url, 2, 2, "warm"))
         asyncio.run(bench_gateway(settings, 2, 2))
         before = stage_totals(settings)
+        pids = {p.name: p.popen.pid for p in stack.procs if p.popen}
+        cpu_before = cpu_seconds(pids)
         ours = asyncio.run(bench_gateway(settings, args.conversations, args.concurrency))
         ours["stages"] = (before, stage_totals(settings))
+        ours["cpu"] = (cpu_before, cpu_seconds(pids))
         if args.rate:
             ours["paced"] = asyncio.run(bench_gateway(settings, args.conversations, 0, args.rate))
         theirs, theirs_one = (
@@ -351,6 +359,14 @@ def main() -> None:
         print(f"{name:22}{row['msg_per_s']:8.1f}{row['p50_ms']:9.1f}{row['p95_ms']:9.1f}")
         if "stages" in row:
             print_breakdown(*row["stages"], row)
+        if "cpu" in row:
+            before, after = row["cpu"]
+            spent = ", ".join(
+                f"{name} {(after[name] - before[name]) / row['messages'] * 1000:.1f} ms"
+                for name in after
+                if name in before
+            )
+            print(f"  CPU per message by process: {spent}")
         if "paced" in row:
             paced = row["paced"]
             print(

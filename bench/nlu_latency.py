@@ -4,21 +4,22 @@ messages go through the MiniLM sentence embedding, Chinese ones skip it (bot/nlu
 so the difference between the two is about what the embedding costs.
 
     .venv/bin/python -m bench.nlu_latency --repeat 15
+    .venv/bin/python -m bench.nlu_latency --one-thread   # as the stack serves Rasa (ONE_THREAD)
+
+Besides the latency it prints the Rasa process's CPU per parse (user + system, all threads).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import time
 
 import httpx
 
-from bench.chat_throughput import wait_http
-from bot.infra.launcher import free_port
-from bot.infra.supervisor import BIN, model_path, rasa_env
-from bot.settings import ROOT, Settings
+from bench.chat_throughput import cpu_seconds, start_rasa
+from bot.infra.supervisor import ONE_THREAD, model_path, rasa_env
+from bot.settings import Settings
 
 MESSAGES = [
     "yes it's me",
@@ -34,32 +35,28 @@ MESSAGES = [
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--one-thread", action="store_true", help="Rasa on one BLAS thread")
     args = parser.parse_args()
     model = model_path(Settings())
     if not model.exists():
         raise SystemExit("no trained model: run `make train` first")
-    port = free_port()
-    rasa = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "-m", str(model), "--enable-api"]
-        + ["-i", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT,
-        env=rasa_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    env = {**rasa_env(), **ONE_THREAD} if args.one_thread else rasa_env()
+    rasa, url = start_rasa(model, env, "--enable-api")
     try:
-        wait_http(url + "/")
         with httpx.Client(timeout=30) as client:
             for text in MESSAGES:  # warm-up
                 client.post(url + "/model/parse", json={"text": text})
             for text in MESSAGES:
-                took = []
+                took, cpu = [], cpu_seconds({"rasa": rasa.pid})["rasa"]
                 for _ in range(args.repeat):
                     started = time.perf_counter()
                     client.post(url + "/model/parse", json={"text": text})
                     took.append((time.perf_counter() - started) * 1000)
-                print(f"{text!r:32} parse p50 {statistics.median(took):5.1f} ms")
+                cpu = (cpu_seconds({"rasa": rasa.pid})["rasa"] - cpu) / args.repeat * 1000
+                print(
+                    f"{text!r:32} parse p50 {statistics.median(took):5.1f} ms, "
+                    f"Rasa's CPU {cpu:5.1f} ms"
+                )
     finally:
         rasa.terminate()
         rasa.wait()
