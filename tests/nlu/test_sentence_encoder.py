@@ -1,14 +1,61 @@
-"""The numpy all-MiniLM-L6-v2 encoder behind the intent classifier (bot/nlu/minilm.py)."""
+"""The all-MiniLM-L6-v2 encoder behind the intent classifier (bot/nlu/minilm.py), checked
+against BERT's forward pass written out in numpy (how it ran before ONNX Runtime)."""
+
+import math
 
 import numpy as np
 import pytest
+from scipy.special import erf
 
-from bot.nlu.minilm import shared_encoder
+from bot.nlu.minilm import DIM, HEADS, LAYERS, load_weights, shared_encoder
 
 
 @pytest.fixture(scope="module")
 def encoder():
     return shared_encoder()
+
+
+def numpy_embedding(w: dict, ids: list[int]) -> np.ndarray:
+    """One sentence through BERT and sentence-transformers' mean pooling, in plain numpy."""
+
+    def dense(x, name):
+        return x @ w[name + ".weight"].T + w[name + ".bias"]
+
+    def norm(x, name):
+        mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + 1e-12) * w[name + ".weight"] + w[name + ".bias"]
+
+    size = DIM // HEADS
+    x = (
+        w["embeddings.word_embeddings.weight"][ids]
+        + w["embeddings.position_embeddings.weight"][: len(ids)]
+        + w["embeddings.token_type_embeddings.weight"][0]
+    )
+    x = norm(x, "embeddings.LayerNorm")
+    for i in range(LAYERS):
+        p = f"encoder.layer.{i}."
+        q, k, v = (
+            dense(x, f"{p}attention.self.{n}").reshape(len(ids), HEADS, size).transpose(1, 0, 2)
+            for n in ("query", "key", "value")
+        )
+        scores = q @ k.transpose(0, 2, 1) / math.sqrt(size)
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        scores /= scores.sum(-1, keepdims=True)
+        context = (scores @ v).transpose(1, 0, 2).reshape(len(ids), DIM)
+        x = norm(x + dense(context, p + "attention.output.dense"), p + "attention.output.LayerNorm")
+        h = dense(x, p + "intermediate.dense")
+        h = 0.5 * h * (1.0 + erf(h / math.sqrt(2.0)))
+        x = norm(x + dense(h, p + "output.dense"), p + "output.LayerNorm")
+    pooled = x.mean(0)
+    return pooled / np.linalg.norm(pooled)
+
+
+def test_the_graph_computes_berts_forward_pass(encoder):
+    weights = load_weights()
+    texts = ["yes speaking", "i can pay two hundred dollars on friday", "pound sand"]
+    for text, vector in zip(texts, encoder.encode(texts), strict=True):
+        expected = numpy_embedding(weights, encoder.tokenizer.encode(text).ids)
+        assert np.allclose(vector, expected, atol=1e-5), text
 
 
 def test_embeddings_are_unit_vectors_of_384(encoder):
