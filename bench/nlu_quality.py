@@ -80,7 +80,7 @@ def cross_validate(folds: int) -> None:
             f"accuracy {correct / len(rows):.3f}  ({len(rows)} examples)"
         )
         print(f"  weakest {language}: " + ", ".join(_weakest(truth, guess)))
-    entities = out / "DIETClassifier_report.json"
+    entities = out / f"{report_name(ENTITIES)}_report.json"
     if entities.exists():
         report = json.loads(entities.read_text())
         print(f"entity  weighted F1 {report['weighted avg']['f1-score']:.3f}")
@@ -167,8 +167,15 @@ def train_time() -> None:
     print(f"training (no cache): {wall / 60:.1f} min wall, {cpu / 60:.1f} min CPU")
 
 
-# The lighter entity extractor DIET was measured against (docs/quality.md): Rasa's CRF.
+# config.yml's entity extractor (DIET, bot/nlu/entities.py), and the lighter one it was measured
+# against (docs/quality.md): Rasa's CRF.
+ENTITIES = "bot.nlu.entities.EntityDIET"
 CRF = {"name": "CRFEntityExtractor"}
+
+
+def report_name(component: str) -> str:
+    """Rasa names a report by the class: "bot.nlu.entities.EntityDIET" -> "EntityDIET"."""
+    return component.rsplit(".", 1)[-1]
 
 
 def compare_entities() -> None:
@@ -186,7 +193,7 @@ def compare_entities() -> None:
         + ["--random-seed", "42", "--out", str(out / "split")]
     )
     config = yaml.safe_load((ROOT / "config.yml").read_text())
-    ours = next(c for c in config["pipeline"] if c["name"] == "DIETClassifier")
+    ours = next(c for c in config["pipeline"] if c["name"] == ENTITIES)
     for extractor in (ours, CRF):
         name = extractor["name"]
         pipeline = [extractor if c is ours else c for c in config["pipeline"]]
@@ -207,7 +214,7 @@ def compare_entities() -> None:
             [rasa, "test", "nlu", "-m", str(out / f"{name}.tar.gz"), "--nlu"]
             + [str(out / "split" / "test_data.yml"), "--out", str(out / name)]
         )
-        report = json.loads((out / name / f"{name}_report.json").read_text())
+        report = json.loads((out / name / f"{report_name(name)}_report.json").read_text())
         rows = {k: v for k, v in report.items() if isinstance(v, dict)}
         print(f"{name}: NLU training {trained / 60:.1f} min; test third of nlu_data:")
         for entity, row in sorted(rows.items()):

@@ -114,3 +114,18 @@ def ledger_url(request):
                 conn.execute(table.delete())
     migrate(url)
     return url
+
+
+# The suite runs on two pytest-xdist workers, one per core (pyproject.toml's addopts). Each
+# worker takes whole files, so a file's module fixtures are built once; every test that drives
+# the session's running stack (tests/stack, tests/browser) goes to one worker, which starts that
+# stack once, as a serial run does. `pytest -n 0` runs it all in one process.
+STACK_GROUP = "stack"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        uses_stack = "running" in item.fixturenames or "tests/stack/" in item.nodeid
+        item.add_marker(
+            pytest.mark.xdist_group(STACK_GROUP if uses_stack else item.nodeid.split("::")[0])
+        )
