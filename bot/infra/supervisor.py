@@ -38,10 +38,13 @@ def model_path(settings: Settings) -> Path:
 
 
 def training_inputs() -> list[Path]:
+    """What a trained model is made from: the config and data, and our NLU components' code
+    (bot/nlu/: a change there, e.g. to how the encoder computes an embedding, changes what the
+    classifier was trained on)."""
     files = [ROOT / "config.yml"]
     for folder in ["bot/domain", *RASA_DATA]:
         files += sorted((ROOT / folder).rglob("*.yml"))
-    return files
+    return files + sorted((ROOT / "bot" / "nlu").glob("*.py"))
 
 
 def model_is_stale(settings: Settings) -> bool:

@@ -49,6 +49,9 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
             "embedding_weight": 2.0,  # the embedding's scale against the n-gram tf-idf rows
             "chinese_words_weight": 1.0,  # jieba words' scale against the character n-grams
             "ranking_length": 10,
+            # The sentence encoder with its weights in 8 bits (bot/nlu/minilm.py). Part of the
+            # config so that Rasa's training cache tells models trained on either apart.
+            "quantized_encoder": True,
         }
 
     def __init__(
@@ -90,9 +93,13 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
                 fitted = pickle.loads((path / FILE).read_bytes())  # noqa: S301
         except (ValueError, FileNotFoundError):
             fitted = None  # trained without intent examples
+        classifier = cls(config, model_storage, resource, fitted)
         if fitted is not None:
-            shared_encoder()  # load the weights now: a missing package fails at start-up
-        return cls(config, model_storage, resource, fitted)
+            classifier.encoder()  # load the weights now: a missing package fails at start-up
+        return classifier
+
+    def encoder(self):
+        return shared_encoder(quantized=self.config["quantized_encoder"])
 
     def _features(self, texts: list[str], fit: bool = False) -> sp.csr_matrix:
         words, chars = self._fitted["words"], self._fitted["chars"]
@@ -113,10 +120,10 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
             else:  # no Chinese examples: nothing to learn words from
                 zh_words = self._fitted["zh_words"] = None
                 zh_sounds = self._fitted["zh_sounds"] = None
-        embedding = np.zeros((len(texts), shared_encoder().dim), dtype=np.float32)
+        embedding = np.zeros((len(texts), self.encoder().dim), dtype=np.float32)
         english = [i for i, t in enumerate(texts) if not is_chinese(t)]
         if english:
-            embedding[english] = shared_encoder().encode([texts[i] for i in english])
+            embedding[english] = self.encoder().encode([texts[i] for i in english])
         # The blocks' order is the trained model's column order: keep it.
         blocks = [words.transform(latin)] if words is not None else []
         blocks += [

@@ -1,5 +1,6 @@
-"""The all-MiniLM-L6-v2 encoder behind the intent classifier (bot/nlu/minilm.py), checked
-against BERT's forward pass written out in numpy (how it ran before ONNX Runtime)."""
+"""The all-MiniLM-L6-v2 encoder behind the intent classifier (bot/nlu/minilm.py): its graph checked
+against BERT's forward pass written out in numpy (how it ran before ONNX Runtime), and the 8-bit
+one the classifier uses against the graph in floats."""
 
 import math
 
@@ -8,6 +9,16 @@ import pytest
 from scipy.special import erf
 
 from bot.nlu.minilm import DIM, HEADS, LAYERS, load_weights, shared_encoder
+
+SENTENCES = [
+    "yes speaking",
+    "i can pay two hundred dollars on friday",
+    "pound sand",
+    "my date of birth is the twelfth of march nineteen eighty",
+    "can i pay in instalments please",
+    "i'm between jobs right now",
+    "goodbye",
+]
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +61,22 @@ def numpy_embedding(w: dict, ids: list[int]) -> np.ndarray:
     return pooled / np.linalg.norm(pooled)
 
 
-def test_the_graph_computes_berts_forward_pass(encoder):
+@pytest.fixture(scope="module")
+def in_floats():
+    return shared_encoder(quantized=False)
+
+
+def test_the_graph_computes_berts_forward_pass(in_floats):
     weights = load_weights()
-    texts = ["yes speaking", "i can pay two hundred dollars on friday", "pound sand"]
-    for text, vector in zip(texts, encoder.encode(texts), strict=True):
-        expected = numpy_embedding(weights, encoder.tokenizer.encode(text).ids)
+    for text, vector in zip(SENTENCES, in_floats.encode(SENTENCES), strict=True):
+        expected = numpy_embedding(weights, in_floats.tokenizer.encode(text).ids)
         assert np.allclose(vector, expected, atol=1e-5), text
+
+
+def test_eight_bit_weights_keep_each_embedding_close(encoder, in_floats):
+    cosines = (encoder.encode(SENTENCES) * in_floats.encode(SENTENCES)).sum(1)
+    assert cosines.min() > 0.97, dict(zip(SENTENCES, cosines.round(4), strict=True))
+    assert cosines.max() < 0.99999, "the shared encoder should be the 8-bit one"
 
 
 def test_embeddings_are_unit_vectors_of_384(encoder):
@@ -64,7 +85,9 @@ def test_embeddings_are_unit_vectors_of_384(encoder):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_padding_in_a_batch_changes_nothing(encoder):
+@pytest.mark.parametrize("which", ["encoder", "in_floats"])
+def test_a_sentence_comes_out_the_same_beside_others(which, request):
+    encoder = request.getfixturevalue(which)
     short = "yes"
     alone = encoder.encode([short])[0]
     beside_a_long_one = encoder.encode([short, "i can pay two hundred dollars next friday " * 3])[0]
