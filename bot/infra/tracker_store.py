@@ -5,8 +5,14 @@ date of birth) must never be stored in clear (issue #11 item 5). The action mark
 customer text is a verification answer (`meta.redact` in its JSON message, the same flag the
 gateway uses to redact the transcript); before every save, the user message of each marked turn
 is replaced by one that says "[redacted]" and keeps only the intent. The events are replaced in
-the tracker itself, so the copy Rasa holds in memory and the stored one stay equal (Rasa merges
-them on save and would otherwise append the clear message again).
+the tracker itself, so the copy Rasa holds in memory and the stored one stay equal.
+
+Saving is a plain write. Rasa's Redis store reads the stored tracker back on every save,
+deserialises it, replays it and merges it into the one in memory, for trackers of several
+sessions whose older ones the processor never loaded: ~14 % of a Rasa server's CPU per turn
+(docs/performance.md). Our conversations never start a second session (the domain's
+`session_expiration_time: 0`, checked by tests/infra/test_tracker_store.py), and the store hands
+Rasa the whole tracker, so the one in memory already holds everything the merge would keep.
 """
 
 from __future__ import annotations
@@ -63,6 +69,14 @@ def redact_answers(tracker: DialogueStateTracker) -> int:
 class RedactingRedisTrackerStore(RedisTrackerStore):
     """`type: bot.infra.tracker_store.RedactingRedisTrackerStore` in the endpoints file."""
 
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        # Every session, not just the last: what save writes back whole (the module's docstring).
+        return await self.retrieve_full_tracker(sender_id)
+
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         redact_answers(tracker)
-        await super().save(tracker, timeout)
+        await self.stream_events(tracker)  # nothing unless an event broker is configured
+        expiry = timeout or self.record_exp
+        self.red.set(
+            self.key_prefix + tracker.sender_id, self.serialise_tracker(tracker), ex=expiry
+        )
