@@ -211,6 +211,29 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     return spent
 
 
+def stack_cpu(stack: Stack) -> dict[str, float]:
+    """CPU so far of every process a turn runs through: the stack's own, the machine's
+    PostgreSQL when the stack uses it (its server and the backends it has reaped), and this
+    bench's client (its own threads only: the stack's processes are its children)."""
+    import psutil
+
+    spent = cpu_seconds({p.name: p.popen.pid for p in stack.procs if p.popen})
+    if stack.settings.database_url:
+        for server in psutil.process_iter(["name", "ppid"]):
+            try:
+                if (
+                    server.info["name"] == "postgres"
+                    and psutil.Process(server.info["ppid"]).name() != "postgres"
+                ):
+                    times = server.cpu_times()
+                    live = sum(sum(c.cpu_times()[:2]) for c in server.children(recursive=True))
+                    spent["postgres"] = sum(times[:4]) + live
+            except psutil.Error:
+                continue
+    spent["bench client"] = time.process_time()
+    return spent
+
+
 def wait_http(url: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -267,9 +290,10 @@ def bench_replicas(args, conversations: int, concurrency: int) -> dict:
             key=settings.effective_verification_key,
         )
         asyncio.run(bench_gateway(settings, 2 * args.replicas, 2 * args.replicas))  # warm all
-        before = stage_totals(settings)
+        before, cpu_before = stage_totals(settings), stack_cpu(stack)
         result = asyncio.run(bench_gateway(settings, conversations, concurrency))
         result["stages"] = (before, stage_totals(settings))
+        result["cpu"] = (cpu_before, stack_cpu(stack))
         if args.rate:
             result["paced"] = asyncio.run(bench_gateway(settings, conversations, 0, args.rate))
         return result
@@ -325,11 +349,10 @@ def main() -> None:
             asyncio.run(bench_bare(url, 2, 2, "warm"))
         asyncio.run(bench_gateway(settings, 2, 2))
         before = stage_totals(settings)
-        pids = {p.name: p.popen.pid for p in stack.procs if p.popen}
-        cpu_before = cpu_seconds(pids)
+        cpu_before = stack_cpu(stack)
         ours = asyncio.run(bench_gateway(settings, args.conversations, args.concurrency))
         ours["stages"] = (before, stage_totals(settings))
-        ours["cpu"] = (cpu_before, cpu_seconds(pids))
+        ours["cpu"] = (cpu_before, stack_cpu(stack))
         if args.rate:
             ours["paced"] = asyncio.run(bench_gateway(settings, args.conversations, 0, args.rate))
         theirs, theirs_one = (
@@ -361,12 +384,14 @@ def main() -> None:
             print_breakdown(*row["stages"], row)
         if "cpu" in row:
             before, after = row["cpu"]
-            spent = ", ".join(
-                f"{name} {(after[name] - before[name]) / row['messages'] * 1000:.1f} ms"
+            per_message = {
+                name: (after[name] - before[name]) / row["messages"] * 1000
                 for name in after
                 if name in before
-            )
+            }
+            spent = ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_message.items())
             print(f"  CPU per message by process: {spent}")
+            print(f"  CPU per message in all: {sum(per_message.values()):.1f} ms")
         if "paced" in row:
             paced = row["paced"]
             print(

@@ -33,6 +33,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils.extmath import softmax
 
 from bot.nlu.minilm import shared_encoder
 from bot.nlu.tokenizer import CJK, cut
@@ -101,7 +102,9 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
     def encoder(self):
         return shared_encoder(quantized=self.config["quantized_encoder"])
 
-    def _features(self, texts: list[str], fit: bool = False) -> sp.csr_matrix:
+    def _blocks(self, texts: list[str], fit: bool = False) -> list:
+        """The feature blocks of `texts`, in the trained model's column order: sparse n-gram
+        blocks and the dense (scaled) embedding."""
         words, chars = self._fitted["words"], self._fitted["chars"]
         zh_words = self._fitted.get("zh_words")  # absent in models trained before Mandarin
         zh_sounds = self._fitted.get("zh_sounds")
@@ -126,15 +129,18 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
             embedding[english] = self.encoder().encode([texts[i] for i in english])
         # The blocks' order is the trained model's column order: keep it.
         blocks = [words.transform(latin)] if words is not None else []
-        blocks += [
-            chars.transform(texts),
-            sp.csr_matrix(embedding * self.config["embedding_weight"]),
-        ]
+        blocks += [chars.transform(texts), embedding * self.config["embedding_weight"]]
         if zh_words is not None:
             blocks.append(zh_words.transform(segmented) * self.config["chinese_words_weight"])
         if zh_sounds is not None:
             blocks.append(zh_sounds.transform(heard))
-        return sp.hstack(blocks).tocsr()
+        return blocks
+
+    def _features(self, texts: list[str], fit: bool = False) -> sp.csr_matrix:
+        blocks = self._blocks(texts, fit)
+        return sp.hstack(
+            [sp.csr_matrix(b) if isinstance(b, np.ndarray) else b for b in blocks]
+        ).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
@@ -171,7 +177,7 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
     def rank(self, texts: list[str]) -> list[list[tuple[str, float]]]:
         """Each text's intents with their confidence, most likely first."""
         model = self._fitted["model"]
-        probabilities = model.predict_proba(self._features([_normal(t) for t in texts]))
+        probabilities = _probabilities(model, self._blocks([_normal(t) for t in texts]))
         order = np.argsort(-probabilities, axis=1)[:, : self.config["ranking_length"]]
         return [
             [(str(model.classes_[i]), float(row[i])) for i in best]
@@ -197,6 +203,26 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+def _probabilities(model: LogisticRegression, blocks: list) -> np.ndarray:
+    """`model.predict_proba` of the blocks side by side, scored block by block: joining them
+    into one sparse matrix first (scipy's hstack goes through a COO copy) cost more than the
+    scoring itself for a one-message batch. Multinomial, as lbfgs fits more than two intents:
+    softmax of the scores, as scikit-learn computes it (tests/nlu/test_classifier_features.py)."""
+    one_vs_rest = model.multi_class == "ovr" or (
+        model.multi_class == "auto" and (len(model.classes_) <= 2 or model.solver == "liblinear")
+    )
+    if one_vs_rest:  # scored differently (not how config.yml's model is fit): scikit-learn's way
+        features = [sp.csr_matrix(b) if isinstance(b, np.ndarray) else b for b in blocks]
+        return model.predict_proba(sp.hstack(features).tocsr())
+    scores = np.tile(model.intercept_, (blocks[0].shape[0], 1))
+    start = 0
+    for block in blocks:
+        stop = start + block.shape[1]
+        scores += block @ model.coef_[:, start:stop].T  # a contiguous slice: coef_ is column-major
+        start = stop
+    return softmax(scores, copy=False)
 
 
 def _column_major(model: LogisticRegression) -> LogisticRegression:

@@ -1,6 +1,8 @@
 """The intent classifier's own features and fit, without Rasa: the sound of Chinese text, and a
 homophone typo classified like the word the customer meant."""
 
+import pytest
+
 from bot.nlu.classifier import ParaphraseIntentClassifier, sounds
 
 
@@ -32,3 +34,30 @@ def test_a_homophone_typo_sounds_like_the_word_it_stands_for():
         ["goodbye"] * 3 + ["already_paid"] * 3 + ["promise_to_pay"] * 2,
     )
     assert classifier.predict(["在见", "以经还了"]) == ["goodbye", "already_paid"]
+
+
+def test_scoring_block_by_block_is_scikit_learns_predict_proba():
+    texts = [
+        "yes speaking",
+        "i can pay 200 on friday",
+        "who is this",
+        "stop calling me",
+        "是我本人",
+        "我下周五还两千",
+        "别再打了",
+        "你是谁",
+        "ok 我下周五还",
+    ]
+    intents = ["affirm", "promise_to_pay", "ask_who_calling", "stop_contact"] * 2 + [
+        "promise_to_pay"
+    ]
+    classifier = ParaphraseIntentClassifier({}, None, None)
+    classifier.fit(texts, intents)
+    model = classifier._fitted["model"]
+    unseen = ["yes that's me", "i'll pay two hundred friday", "对，是我", "不要再打电话了", "hm"]
+    expected = model.predict_proba(classifier._features(unseen))
+    ranked = classifier.rank(unseen)
+    for row, ranking in zip(expected, ranked, strict=True):
+        got = dict(ranking)
+        for intent, probability in zip(model.classes_, row, strict=True):
+            assert got[intent] == pytest.approx(probability, abs=1e-12)
