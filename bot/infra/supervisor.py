@@ -8,6 +8,7 @@ and its children never outlive it, even killed with -9 (bot/infra/guards.py)."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
@@ -83,9 +84,20 @@ def process_env(name: str, env: dict[str, str]) -> dict[str, str]:
 
 
 def train(settings: Settings, *, force: bool = False) -> bool:
-    """Train the Rasa model if it is missing or older than its data; True if it trained."""
-    if not force and not model_is_stale(settings):
-        return False
+    """Train the Rasa model if it is missing or older than its data; True if it trained.
+
+    One training at a time per model folder (a lock file beside the model): two processes that
+    find it stale at once (two test workers, two `make run`s) would write the same archive; the
+    second waits, then finds it current."""
+    settings.model_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.model_dir / ".training.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and not model_is_stale(settings):
+            return False
+        return _train(settings)
+
+
+def _train(settings: Settings) -> bool:
     cmd = [
         str(BIN / "rasa"),
         "train",
@@ -100,7 +112,7 @@ def train(settings: Settings, *, force: bool = False) -> bool:
         "--fixed-model-name",
         "reminder-bot",
     ]
-    print("Training the Rasa model (about 1-2 minutes on 2 cores)...", flush=True)
+    print("Training the Rasa model (about 5-8 minutes on 2 cores)...", flush=True)
     subprocess.run(cmd, cwd=ROOT, env=rasa_env(), check=True)
     return True
 

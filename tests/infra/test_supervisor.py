@@ -295,3 +295,33 @@ def test_serving_rasa_computes_on_one_thread_and_the_gateway_on_all(tmp_path, re
         # Whisper in the gateway decodes on every core; Rasa's small matrix products waste
         # CPU spread over threads (bot/infra/supervisor.py).
         assert (pinned == ONE_THREAD) == (name in rasas), name
+
+
+def test_two_trainings_at_once_train_once(tmp_path, monkeypatch):
+    """Two processes finding the model stale at once (two test workers, two `make run`s): the
+    second waits for the first, then finds the model current."""
+    import threading
+
+    from bot.infra import supervisor
+
+    settings = Settings(var_dir=tmp_path, model_dir=tmp_path / "models")
+    trainings = []
+
+    def fake_training(settings):
+        trainings.append(threading.get_ident())
+        time.sleep(0.5)  # long enough for the other caller to arrive while it trains
+        supervisor.model_path(settings).write_bytes(b"model")
+        return True
+
+    monkeypatch.setattr(supervisor, "_train", fake_training)
+    results = []
+    callers = [
+        threading.Thread(target=lambda: results.append(supervisor.train(settings)))
+        for _ in range(2)
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert len(trainings) == 1
+    assert sorted(results) == [False, True]
