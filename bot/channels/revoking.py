@@ -60,7 +60,9 @@ def before_rasa(queue, conversation: Conversation, words: str) -> Revoked | None
             actor=conversation.channel,
             end_conversation=not keep_open,
         )
-        reply = _reply(conversation.channel, found, done.channels, _language(session, conversation))
+        reply = _reply(
+            conversation.channel, found, done.channels, conversation_language(session, conversation)
+        )
         conversations.add_turn(session, conversation.id, "customer", words)
         conversations.add_turn(session, conversation.id, "bot", reply)
     return Revoked([reply], ended=not keep_open)
@@ -73,7 +75,7 @@ def _answer_to_the_question(session, conversation: Conversation, words: str):
     return Revocation(named) if named else None
 
 
-def _language(session, conversation: Conversation) -> str:
+def conversation_language(session, conversation: Conversation) -> str:
     """The conversation's language (it follows the customer), else the account's."""
     state = dialogue.state(session, conversation.id) or {}
     account = accounts.account(session, conversation.account_id)

@@ -16,7 +16,7 @@ from bot.conversation.understanding.digits import parse_digits
 from bot.conversation.understanding.dob import parse_dob
 from bot.infra import logs, metrics
 from bot.infra.rasa_client import RasaClient, RasaUnavailable
-from bot.ledger.db import session_scope
+from bot.ledger.db import LEDGER_DOWN, session_scope
 from bot.ledger.models import Conversation
 from bot.ledger.repo import accounts, conversations, escalations
 
@@ -120,6 +120,19 @@ class Conversations:
         return BotReply(
             conversation_id, reply.texts, ended=bool(reply.meta.get("ended")), meta=reply.meta
         )
+
+    def ended_reply(self, conversation_id: str) -> list[str]:
+        """What a message to an ended conversation is answered with, in its language: as the
+        web chat's socket answers it. It is also the answer to a message the load balancer
+        replays after the gateway that handled it died (bot/infra/replicas.py): the first
+        handling may have ended the conversation, and the customer still gets words back."""
+        try:
+            with session_scope() as session:
+                conversation = conversations.conversation(session, conversation_id)
+                lang = revoking.conversation_language(session, conversation)
+        except LEDGER_DOWN:  # the words matter more than their language
+            lang = "en"
+        return [text("chat.ended", lang)]
 
     def forget_tracker(self, conversation_id: str) -> None:
         """Rasa's tracker holds every raw message, verification answers included: an ended

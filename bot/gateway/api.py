@@ -54,6 +54,10 @@ class BotMessages(BaseModel):
     ended: bool
 
 
+class EndedConversation(BotMessages):
+    detail: str
+
+
 @router.post("/conversations", status_code=201, response_model=ConversationStarted)
 async def start_conversation(body: NewConversation, conversations: ConversationsDep):
     try:
@@ -67,7 +71,11 @@ async def start_conversation(body: NewConversation, conversations: Conversations
     }
 
 
-@router.post("/conversations/{conversation_id}/messages", response_model=BotMessages)
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=BotMessages,
+    responses={409: {"model": EndedConversation, "description": "the conversation has ended"}},
+)
 async def post_message(
     conversation_id: str, body: CustomerMessage, conversations: ConversationsDep
 ):
@@ -77,7 +85,12 @@ async def post_message(
     except ConversationNotFound:
         raise HTTPException(404, f"unknown conversation {conversation_id}") from None
     except ConversationEnded:
-        raise HTTPException(409, "this conversation has ended") from None
+        # Words for the customer, as the web chat's socket gives (bot/channels/turns.py).
+        words = await asyncio.to_thread(conversations.ended_reply, conversation_id)
+        ended = {"detail": "this conversation has ended", "ended": True}
+        return JSONResponse(
+            status_code=409, content={**ended, "messages": [{"text": w} for w in words]}
+        )
     return {"messages": [{"text": t} for t in reply.messages], "ended": reply.ended}
 
 

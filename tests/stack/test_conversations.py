@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.conversation.messages import text as message_text
 from bot.ledger.db import session_scope
 from bot.ledger.models import Turn
 from tests.stack.conftest import DEBT_WORDS
@@ -71,6 +72,10 @@ def test_opt_out_ends_the_conversation_and_is_recorded(talk, account, running):
     assert opt_out["channel"] == "sms" and opt_out["active"]
     after = running.api.post(f"/api/conversations/{chat.id}/messages", json={"text": "hello"})
     assert after.status_code == 409
+    # Words for the customer, as the web chat's socket gives them.
+    assert after.json()["ended"] and after.json()["messages"] == [
+        {"text": message_text("chat.ended")}
+    ]
 
 
 def test_dispute_pauses_contact_and_escalates(talk, account):
