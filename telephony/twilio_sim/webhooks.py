@@ -36,7 +36,14 @@ class WebhookSender:
     def _http(self) -> httpx.AsyncClient:
         # Created lazily, inside the running loop, and never at import time.
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout_s, trust_env=False)
+            # A new connection per webhook, as Twilio makes them: a kept-alive one that the
+            # server closes while idle (uvicorn: after 5 s) races the next webhook on it, which
+            # then fails on the simulator's side, not the server's.
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout_s,
+                trust_env=False,
+                limits=httpx.Limits(max_keepalive_connections=0),
+            )
         return self._client
 
     async def aclose(self) -> None:
