@@ -137,10 +137,7 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
         return blocks
 
     def _features(self, texts: list[str], fit: bool = False) -> sp.csr_matrix:
-        blocks = self._blocks(texts, fit)
-        return sp.hstack(
-            [sp.csr_matrix(b) if isinstance(b, np.ndarray) else b for b in blocks]
-        ).tocsr()
+        return _joined(self._blocks(texts, fit))
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
@@ -205,6 +202,11 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
         return training_data
 
 
+def _joined(blocks: list) -> sp.csr_matrix:
+    """The blocks side by side as one sparse matrix (what the model is fit on)."""
+    return sp.hstack([sp.csr_matrix(b) if isinstance(b, np.ndarray) else b for b in blocks]).tocsr()
+
+
 def _probabilities(model: LogisticRegression, blocks: list) -> np.ndarray:
     """`model.predict_proba` of the blocks side by side, scored block by block: joining them
     into one sparse matrix first (scipy's hstack goes through a COO copy) cost more than the
@@ -214,8 +216,7 @@ def _probabilities(model: LogisticRegression, blocks: list) -> np.ndarray:
         model.multi_class == "auto" and (len(model.classes_) <= 2 or model.solver == "liblinear")
     )
     if one_vs_rest:  # scored differently (not how config.yml's model is fit): scikit-learn's way
-        features = [sp.csr_matrix(b) if isinstance(b, np.ndarray) else b for b in blocks]
-        return model.predict_proba(sp.hstack(features).tocsr())
+        return model.predict_proba(_joined(blocks))
     scores = np.tile(model.intercept_, (blocks[0].shape[0], 1))
     start = 0
     for block in blocks:
