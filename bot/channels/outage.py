@@ -21,6 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 from sqlalchemy.exc import IntegrityError
 
+from bot.channels import repeats
 from bot.channels.turns import (
     SAFE_REPLY,
     BotReply,
@@ -134,9 +135,17 @@ def keep_call_status(call_sid: str, status: str, *, ended: bool) -> None:
     )
 
 
-async def send_or_keep(conversations: Conversations, conversation_id: str, text: str) -> BotReply:
-    """A chat turn (the text API, the web chat) that survives a ledger outage."""
+async def send_or_keep(
+    conversations: Conversations, conversation_id: str, text: str, key: str | None = None
+) -> BotReply:
+    """A chat turn (the text API, the web chat) that survives a ledger outage. With an
+    Idempotency-Key, a repeat is answered without a second turn (bot/channels/repeats.py)."""
     try:
+        if key is not None:
+            redis = conversations.queue.redis
+            first = await asyncio.to_thread(repeats.claim, redis, conversation_id, key)
+            if first is not None:
+                return await repeats.answer_repeat(conversations, conversation_id, text, first)
         return await conversations.send(conversation_id, text)
     except LEDGER_DOWN as exc:
         log.error("the ledger is down (%s): the message was kept in the spool", type(exc).__name__)

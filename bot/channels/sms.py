@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.channels import outage, sessions
+from bot.channels import outage, repeats, sessions
 from bot.channels.rate_limits import conversation_allowed
 from bot.channels.sms_text import compose, keyword
 from bot.channels.turns import Conversations
@@ -100,8 +100,15 @@ class SmsChannel:
 
     async def _inbound(self, message_sid: str, sender: str, body: str) -> list[str]:
         if not await asyncio.to_thread(webhook_events.claim, "sms", message_sid):
-            previous = await asyncio.to_thread(webhook_events.first_response, "sms", message_sid)
-            return previous or []
+            previous = await asyncio.to_thread(
+                webhook_events.first_response, "sms", message_sid, wait_s=repeats.WAIT_S
+            )
+            if previous is not None:
+                return previous
+            # The first delivery has no answer after a turn's time: its gateway died in it (a
+            # webhook HAProxy replays, bot/infra/replicas.py). Handled now, or the text is lost;
+            # Twilio gives up on a webhook after 15 s.
+            log.warning("a repeated MessageSid had no answer to its first delivery: handled now")
         try:
             replies = await self._reply(sender, body)
         except Exception:

@@ -271,7 +271,11 @@ async def chat_socket(
                 continue
             await websocket.send_json({"type": "typing"})
             try:
-                reply = await outage.send_or_keep(conversations, conversation_id, said)
+                # A message the page sends again after its socket (or gateway) died in the
+                # turn is answered from the transcript, not handled twice (repeats.py).
+                reply = await outage.send_or_keep(
+                    conversations, conversation_id, said, key=message_id or None
+                )
                 payload = {
                     "type": "reply",
                     "id": message_id,

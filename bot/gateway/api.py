@@ -35,6 +35,9 @@ class NewConversation(BaseModel):
     channel: Literal["chat", "sms", "voice"] = "chat"
 
 
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+
+
 class CustomerMessage(BaseModel):
     text: str = Field(..., min_length=1, max_length=2000)
 
@@ -77,11 +80,18 @@ async def start_conversation(body: NewConversation, conversations: Conversations
     responses={409: {"model": EndedConversation, "description": "the conversation has ended"}},
 )
 async def post_message(
-    conversation_id: str, body: CustomerMessage, conversations: ConversationsDep
+    conversation_id: str,
+    body: CustomerMessage,
+    conversations: ConversationsDep,
+    idempotency_key: IdempotencyKey = None,
 ):
     try:
-        # With the ledger down the message is kept and the customer gets the safe reply.
-        reply = await outage.send_or_keep(conversations, conversation_id, body.text)
+        # With the ledger down the message is kept and the customer gets the safe reply; a
+        # repeat under the same Idempotency-Key (a replay by HAProxy, a client's retry) gets the
+        # first delivery's reply (bot/channels/repeats.py).
+        reply = await outage.send_or_keep(
+            conversations, conversation_id, body.text, key=idempotency_key
+        )
     except ConversationNotFound:
         raise HTTPException(404, f"unknown conversation {conversation_id}") from None
     except ConversationEnded:
@@ -141,9 +151,6 @@ async def _contact(
             webhook_events.remember, kind, key, {"status": status, "body": body}
         )
     return JSONResponse(body, status_code=status)
-
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
 @router.post("/accounts/{account_id}/sms", status_code=201)

@@ -14,9 +14,10 @@ dead replica out within ~2 s. A request already inside a Rasa or action server w
 not replayed (it may have written the turn's records): the gateway gives the customer the safe
 reply and escalates the case (bot/channels/turns.py). A request inside a gateway that dies has
 nobody behind to answer it, so HAProxy replays it on another gateway (`empty-response`): the
-customer gets an answer, at the cost of the message perhaps being handled twice. A replay needs
-the whole request in HAProxy's buffer, so the gateways' backend reads each request whole before
-forwarding it (`option http-buffer-request`).
+customer gets an answer, and the message is handled once: HAProxy gives each API POST an
+Idempotency-Key, and a repeated key is answered from the transcript (bot/channels/repeats.py).
+A replay needs the whole request in HAProxy's buffer, so the gateways' backend reads each
+request whole before forwarding it (`option http-buffer-request`).
 """
 
 from __future__ import annotations
@@ -149,6 +150,13 @@ def haproxy_config(settings: Settings) -> str:
             # replayed on `empty-response`, and a client got a 502 when its gateway died in it
             # (the body's segment arriving after the headers: a busy client or machine).
             lines.append("    option http-buffer-request")
+            # A POST to the API without an Idempotency-Key gets one, which a replay carries: a
+            # replayed message is answered with its first delivery's reply instead of being
+            # handled twice (bot/channels/repeats.py), a replayed contact is not made twice.
+            lines.append(
+                "    http-request set-header Idempotency-Key %[uuid()] if METH_POST "
+                "{ path_beg /api/ } !{ req.hdr(idempotency-key) -m found }"
+            )
         else:
             lines.append("    http-check expect status 200")
         target = "127.0.0.1" if bind in ("0.0.0.0", "") else bind  # noqa: S104

@@ -10,6 +10,7 @@ from bot.compliance.profiles import profile_for
 from bot.compliance.rules import text_validity_s
 from bot.ledger.db import session_scope
 from bot.ledger.models import ContactAttempt
+from bot.ledger.repo import events
 from telephony.signatures import sign
 from tests.stack.conftest import add_account
 
@@ -132,3 +133,19 @@ def test_a_retried_request_with_an_idempotency_key_contacts_once(running, tmp_pa
     sent = [m for m in running.carrier.sim.messages.values() if m.to == customer["phone"]]
     assert len(sent) == 1
     assert running.api.get("/api/calls/CAnope").status_code == 404
+
+
+def test_a_repeated_message_sid_whose_first_delivery_died_is_handled(running, tmp_path):
+    """The gateway that took the webhook first claimed its MessageSid and died before answering
+    (HAProxy replays it on another, bot/infra/replicas.py): the repeat waits a turn's time for
+    the first answer, then handles the text instead of answering nothing."""
+    customer = add_account(running, tmp_path)
+    sid = "SM" + uuid.uuid4().hex
+    with session_scope(running.sql_url) as session:
+        events.add_event(session, "sms", sid)  # what the dead gateway's claim left
+    replies = texts(running, customer["phone"], "STOP", sid)
+    assert replies and "unsubscribed" in replies[0]
+    active = [o["channel"] for o in record(running, customer["account_id"])["opt_outs"]]
+    assert active == ["sms"]
+    # Its answer is now the MessageSid's: a further repeat gets it at once.
+    assert texts(running, customer["phone"], "STOP", sid) == replies
