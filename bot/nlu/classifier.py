@@ -36,9 +36,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.extmath import softmax
 
 from bot.nlu.minilm import shared_encoder
+from bot.nlu.tfidf import TfidfRows
 from bot.nlu.tokenizer import CJK, cut
 
 FILE = "intent_classifier.pkl"
+VECTORIZERS = ("words", "chars", "zh_words", "zh_sounds")  # the fitted n-gram features
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -66,6 +68,7 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
         self._storage = model_storage
         self._resource = resource
         self._fitted = fitted
+        self._rows: dict[str, TfidfRows] | None = None
         if fitted is not None:
             _column_major(fitted["model"])
 
@@ -112,6 +115,7 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
         latin = [CJK.sub(" ", t) for t in texts]
         segmented = [" ".join(w for w, _ in cut(t)) for t in texts]
         if fit:
+            self._rows = None  # the vectorizers change
             if any(w.isalnum() for t in latin for w in t.split()):
                 words.fit(latin)
             else:  # Chinese examples only: no Latin words to learn
@@ -127,14 +131,25 @@ class ParaphraseIntentClassifier(GraphComponent, IntentClassifier):
         english = [i for i, t in enumerate(texts) if not is_chinese(t)]
         if english:
             embedding[english] = self.encoder().encode([texts[i] for i in english])
+        tfidf = self._tfidf()
         # The blocks' order is the trained model's column order: keep it.
-        blocks = [words.transform(latin)] if words is not None else []
-        blocks += [chars.transform(texts), embedding * self.config["embedding_weight"]]
+        blocks = [tfidf["words"](latin)] if words is not None else []
+        blocks += [tfidf["chars"](texts), embedding * self.config["embedding_weight"]]
         if zh_words is not None:
-            blocks.append(zh_words.transform(segmented) * self.config["chinese_words_weight"])
+            blocks.append(tfidf["zh_words"](segmented) * self.config["chinese_words_weight"])
         if zh_sounds is not None:
-            blocks.append(zh_sounds.transform(heard))
+            blocks.append(tfidf["zh_sounds"](heard))
         return blocks
+
+    def _tfidf(self) -> dict[str, TfidfRows]:
+        """The fitted vectorizers' transforms (bot/nlu/tfidf.py), built once after fitting."""
+        if self._rows is None:
+            self._rows = {
+                name: TfidfRows(self._fitted[name])
+                for name in VECTORIZERS
+                if self._fitted.get(name) is not None
+            }
+        return self._rows
 
     def _features(self, texts: list[str], fit: bool = False) -> sp.csr_matrix:
         return _joined(self._blocks(texts, fit))

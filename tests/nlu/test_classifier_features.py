@@ -1,9 +1,12 @@
 """The intent classifier's own features and fit, without Rasa: the sound of Chinese text, and a
 homophone typo classified like the word the customer meant."""
 
+import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.nlu.classifier import ParaphraseIntentClassifier, sounds
+from bot.nlu.tfidf import TfidfRows
 
 
 def test_sounds_are_toneless_pinyin_with_numbers_as_one_symbol():
@@ -61,3 +64,42 @@ def test_scoring_block_by_block_is_scikit_learns_predict_proba():
         got = dict(ranking)
         for intent, probability in zip(model.classes_, row, strict=True):
             assert got[intent] == pytest.approx(probability, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "vectorizer",
+    [
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), sublinear_tf=True),
+        TfidfVectorizer(token_pattern=r"\S+", ngram_range=(1, 2), lowercase=False),  # noqa: S106
+        TfidfVectorizer(norm=None),
+        TfidfVectorizer(binary=True),  # not reproduced: scikit-learn's own transform
+    ],
+)
+def test_the_fast_tfidf_rows_are_scikit_learns(vectorizer):
+    vectorizer.fit(
+        ["yes speaking", "i can pay 200 on friday", "pay pay pay later", "还 钱 了", "我 下周五 还"]
+    )
+    texts = [
+        "i can pay pay pay on friday friday",  # repeated words: the sublinear tf
+        "Speaking, YES",
+        "还 钱 钱 了 吗",
+        "zzz qqq",  # nothing the vocabulary knows: an empty row
+        "",
+    ]
+    expected = vectorizer.transform(texts)
+    got = TfidfRows(vectorizer)(texts)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    expected.sort_indices()
+    got.sort_indices()
+    assert got.indptr.tolist() == expected.indptr.tolist()
+    assert got.indices.tolist() == expected.indices.tolist()
+    assert np.allclose(got.data, expected.data, rtol=0, atol=1e-12)
+    assert got.nnz > 0
+
+
+def test_the_classifier_serves_with_the_fast_rows():
+    classifier = ParaphraseIntentClassifier({}, None, None)
+    classifier.fit(["yes speaking", "i can pay 200", "是我", "下周还"], ["affirm", "pay"] * 2)
+    assert all(isinstance(rows, TfidfRows) for rows in classifier._tfidf().values())
+    assert set(classifier._tfidf()) == {"words", "chars", "zh_words", "zh_sounds"}
