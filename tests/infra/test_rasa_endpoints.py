@@ -35,7 +35,7 @@ def test_the_stack_endpoints_load_with_the_supervisors_environment(bare_env, tmp
     assert endpoints.action.url == "http://127.0.0.1:5056/webhook"
     assert endpoints.tracker_store.type == "bot.infra.tracker_store.RedactingRedisTrackerStore"
     assert endpoints.tracker_store.kwargs["port"] in (6391, "6391")
-    assert endpoints.lock_store.type == "redis"
+    assert endpoints.lock_store.type == "bot.infra.lock_store.AtomicRedisLockStore"
 
 
 def test_the_supervisor_runs_rasa_with_the_stack_endpoints(tmp_path):

@@ -75,3 +75,16 @@ def test_serving_load_skips_the_training_step(both):
     # Rasa's load compiles the model with an optimizer and fits one example; ours does neither.
     assert rasas.optimizer is not None
     assert ours.optimizer is None
+
+
+def test_the_direct_graph_call_predicts_what_rasas_tf_function_does(both):
+    agent = both[0]
+    ours = entities(agent)
+    assert extractor(agent).model._predict_graph is not None  # the direct call served them
+    with mock.patch.object(ServingDIET, "_rasa_predict", DIET._rasa_predict):
+        rasas = entities(agent)
+    assert any(ours)
+    for message, mine, theirs in zip(MESSAGES, ours, rasas, strict=True):
+        assert [e[:4] for e in mine] == [e[:4] for e in theirs], message
+        for a, b in zip(mine, theirs, strict=True):
+            assert a[4] == pytest.approx(b[4], abs=1e-6), message
