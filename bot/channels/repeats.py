@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 
 from bot.channels.turns import BotReply, ConversationNotFound, Conversations
 from bot.ledger.db import session_scope
-from bot.ledger.models import Conversation, Turn
+from bot.ledger.repo import conversations as stored
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +56,8 @@ def first_reply(conversation_id: str, since: datetime) -> tuple[list[str], bool]
     """The bot turns that answered the first customer turn written since `since`, and whether
     the conversation has ended; None while that turn is not in the transcript."""
     with session_scope() as session:
-        turns = (
-            session.query(Turn)
-            .filter(Turn.conversation_id == conversation_id, Turn.at >= since)
-            .order_by(Turn.id)
-            .all()
-        )
-        conversation = session.get(Conversation, conversation_id)
+        turns = stored.turns_since(session, conversation_id, since)
+        conversation = stored.conversation(session, conversation_id)
         if conversation is None:
             raise ConversationNotFound(conversation_id)
         ended = conversation.ended_at is not None

@@ -67,6 +67,12 @@ def add_turn(session: Session, conversation_id: str, speaker: str, text: str) ->
     session.add(Turn(conversation_id=conversation_id, speaker=speaker, text=text))
 
 
+def turns_since(session: Session, conversation_id: str, since) -> list[Turn]:
+    """The conversation's turns written at or after `since`, in the order they were said."""
+    turns = session.query(Turn).filter(Turn.conversation_id == conversation_id, Turn.at >= since)
+    return turns.order_by(Turn.id).all()
+
+
 def transcript(session: Session, conversation_id: str) -> list[Turn]:
     """The conversation's turns in the order they were said."""
     return (
