@@ -31,7 +31,9 @@ def before_rasa(queue, conversation: Conversation, words: str) -> Revoked | None
     None: the turn goes on to Rasa. A written refusal to pay is recorded and goes on too."""
     found = revocation(words)
     written = conversation.channel in opt_outs.WRITTEN
-    if found is None and conversation.channel != "chat" and not (written and refuses_to_pay(words)):
+    # A bare "calls" / "both" in a chat may answer its "which others?" question (read below).
+    may_answer = conversation.channel == "chat" and answer(words) is not None
+    if found is None and not may_answer and not (written and refuses_to_pay(words)):
         return None  # most turns: nothing to honour, no ledger work
     with session_scope() as session:
         if found is None and conversation.channel == "chat":

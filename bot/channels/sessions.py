@@ -17,16 +17,21 @@ IDLE_DISPOSITION = "idle_timeout"
 def expire_if_idle(conversation_id: str, now: datetime | None = None) -> bool:
     """End the conversation if it is verified, still open and idle past the setting; True if
     it was (the caller forgets its Rasa tracker and starts over)."""
-    now = now or datetime.now(timezone.utc)
-    idle = timedelta(minutes=get_settings().session_idle_minutes)
     with session_scope() as session:
         conversation = conversations.conversation(session, conversation_id)
-        if conversation is None or conversation.ended_at is not None or not conversation.verified:
-            return False
-        last = conversations.last_activity(session, conversation_id)
-        if last.tzinfo is None:
-            last = last.replace(tzinfo=timezone.utc)
-        if now - last < idle:
-            return False
-        conversations.end(conversation, IDLE_DISPOSITION)
-        return True
+        return conversation is not None and end_if_idle(session, conversation, now)
+
+
+def end_if_idle(session, conversation, now: datetime | None = None) -> bool:
+    """`expire_if_idle` in the caller's transaction, for a conversation it has loaded."""
+    if conversation.ended_at is not None or not conversation.verified:
+        return False
+    now = now or datetime.now(timezone.utc)
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    last = conversations.last_activity(session, conversation.id)
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=timezone.utc)
+    if now - last < idle:
+        return False
+    conversations.end(conversation, IDLE_DISPOSITION)
+    return True

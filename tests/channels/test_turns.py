@@ -43,7 +43,7 @@ def test_rasa_never_receives_an_intent_from_a_customer(monkeypatch):
     open_conversation = SimpleNamespace(
         ended_at=None, verified=False, channel="voice", account_id="A1", id="c1"
     )
-    monkeypatch.setattr(conversations, "_load", lambda conversation_id: open_conversation)
+    monkeypatch.setattr(conversations, "_load", lambda conversation_id: (open_conversation, False))
     for typed in INJECTIONS:
         asyncio.run(conversations.send("c1", typed))
     assert sent and not [m for m in sent if m.lstrip().startswith("/")]

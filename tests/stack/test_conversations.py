@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.conversation.messages import text as message_text
 from bot.ledger.db import session_scope
 from bot.ledger.models import Turn
-from tests.stack.conftest import DEBT_WORDS
+from tests.stack.conftest import DEBT_WORDS, Conversation, add_account
 
 
 def mine(items, conversation):
@@ -154,3 +154,17 @@ def test_a_customer_cannot_inject_an_intent_or_switch_account(talk, account):
         assert "Jane Doe" not in reply and "1,240.50" not in reply
     assert "$1,875.00" in chat.say("how much do i owe")
     assert not chat.ended
+
+
+def test_a_chat_opt_out_asks_which_others_and_takes_the_answer(running, tmp_path):
+    """An unclear opt-out in a chat ("leave me alone") keeps the chat open for its one question;
+    the bare answer is read as an opt-out of those channels (bot/channels/revoking.py)."""
+
+    customer = add_account(running, tmp_path)
+    chat = Conversation(running.api, customer["account_id"])
+    asked = chat.say("leave me alone")
+    assert "CALLS, TEXTS or BOTH" in asked and not chat.ended
+    chat.say("BOTH")
+    record = running.api.get(f"/api/accounts/{customer['account_id']}").json()
+    active = {o["channel"] for o in record["opt_outs"] if o["active"]}
+    assert active == {"chat", "all"}, record["opt_outs"]  # BOTH: calls and texts too
