@@ -101,10 +101,16 @@ def test_escalation_appears_live_and_exactly_one_agent_wins(browser, running, ag
         page.wait_for_selector(row, timeout=10_000)  # pushed live: no reload
     assert time.monotonic() - started < 10
 
-    # Both agents click before either answer comes back (Playwright's sync API drives one
-    # page at a time, so the clicks are dispatched in the pages without waiting).
+    # Both agents click before either answer comes back: each page clicks at the same moment
+    # of the shared clock, half a second ahead (Playwright's sync API drives one page at a
+    # time; clicked one after the other, the first claim's live update could remove the
+    # second page's button before its click).
+    at_ms = int(time.time() * 1000) + 500
     for _, page in contexts:
-        page.evaluate(f'document.querySelector("{row} button.claim").click()')
+        page.evaluate(
+            f'const button = document.querySelector("{row} button.claim");'
+            f"setTimeout(() => button.click(), {at_ms} - Date.now());"
+        )
     winners, losers = [], []
     for index, (_, page) in enumerate(contexts):
         try:
