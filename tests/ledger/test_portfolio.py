@@ -1,4 +1,5 @@
 import csv
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def test_import_stores_exact_money_and_hashes_secrets(ledger_url, tmp_path):
         jane = session.get(Account, "CC-1001")
         assert jane.balance == Decimal("1240.50") and isinstance(jane.balance, Decimal)
         assert jane.phone == "+14155550101"
-        assert "4821" not in jane.last4_hash and "1985" not in jane.dob_hash
+        # Keyed digests, nothing else: "4821 in the digest" held ~0.1 % of runs by chance.
+        assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in (jane.last4_hash, jane.dob_hash))
         assert matches("CC-1001", jane.last4_hash, "4821")
         assert not matches("CC-1001", jane.last4_hash, "4822")
 

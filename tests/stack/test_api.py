@@ -1,5 +1,7 @@
 """The text API's contract: auth, errors, OpenAPI, health, the escalation queue API."""
 
+import re
+
 import httpx
 
 from tests.stack.conftest import TOKEN
@@ -48,7 +50,8 @@ def test_openapi_is_served(running):
 
 def test_account_record_hides_verification_secrets(running):
     record = running.api.get("/api/accounts/CC-1001").json()
-    flat = str(record)
+    # Record ids are hexadecimal and can hold "4821" by chance: they are left out of the check.
+    flat = re.sub(r"[0-9a-f]{16,}", "<id>", str(record))
     assert "4821" not in flat and "1985-03-03" not in flat and "hash" not in flat
     assert record["account"]["balance"] == "1240.50"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 from bot.settings import ROOT
@@ -25,7 +26,8 @@ def test_shell_holds_a_conversation_from_stdin(running):
     bot = [line[5:] for line in result.stdout.splitlines() if line.startswith("bot: ")]
     assert "Jane" in bot[0] and "balance" not in bot[0]  # the opening: nothing about the debt
     assert any("last 4 digits" in line for line in bot), result.stdout
-    assert "4821" not in result.stdout  # the digits are never echoed
+    # The digits are never echoed (hexadecimal references, which may hold them, left out).
+    assert "4821" not in re.sub(r"[0-9A-Fa-f]{8,}", "<ref>", result.stdout)
     reasons = [e["reason"] for e in running.api.get("/api/accounts/CC-1001").json()["escalations"]]
     assert "customer_request" in reasons
     assert "(conversation " in result.stdout
