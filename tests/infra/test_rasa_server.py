@@ -1,14 +1,21 @@
-"""Rasa's check of the action server's responses, with the validator built once
-(bot/infra/rasa_server.py): installed where Rasa loads our tracker store, and deciding exactly as
-Rasa's own check does, with Rasa's error for a response that fails it."""
+"""What our Rasa server changes in Rasa (bot/infra/rasa_server.py), installed where Rasa loads our
+tracker store, each giving what Rasa's own code gives: the action server's responses checked with
+a validator built once (Rasa's error for one that fails), an event's class found by its name in a
+table, two sparse feature matrices joined without scipy's bmat."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core import events as rasa_events
+from rasa.shared.core.events import Event
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk.events import ActionExecuted, BotUttered, FollowupAction, SlotSet
+from scipy.sparse import coo_matrix, hstack
 
 import bot.infra.tracker_store  # noqa: F401 (what Rasa imports from the endpoints file)
 from bot.infra import rasa_server
@@ -53,3 +60,86 @@ def test_an_invalid_response_fails_with_rasas_own_error(action, result):
         action._validate_action_result(result)
     assert "Failed to validate Action server response" in ours.value.message
     assert ours.value.message == rasas.value.message
+
+
+# An event's class by its name, from the table.
+def test_every_event_name_resolves_to_rasas_class():
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert {"user", "bot", "action", "slot"} <= names
+    for name in names:
+        assert Event.resolve_by_type(name) is rasa_server._rasa_resolve(name), name
+
+
+def test_a_name_rasa_does_not_know_gets_rasas_answers():
+    assert Event.resolve_by_type("topic") is None
+    assert (
+        Event.resolve_by_type("no such event", default=rasa_events.SlotSet) is rasa_events.SlotSet
+    )
+    with pytest.raises(ValueError, match="Unknown event name 'no such event'"):
+        Event.resolve_by_type("no such event")
+
+
+def test_an_event_class_defined_later_is_found():
+    class Late(Event):
+        type_name = "late_test_event"
+
+        def as_story_string(self):
+            return None
+
+        def __eq__(self, other):
+            return isinstance(other, Late)
+
+        __hash__ = Event.__hash__
+
+    assert Event.resolve_by_type("late_test_event") is Late
+
+
+def test_a_stored_tracker_reads_back_with_the_same_events():
+    events = [
+        rasa_events.ActionExecuted("action_listen"),
+        rasa_events.SlotSet("dialogue_state", STATE),
+        rasa_events.BotUttered("Receipt", {"kind": "receipt"}),
+        rasa_events.UserUttered("yes", {"name": "affirm", "confidence": 0.9}),
+    ]
+    rasas = [e.as_dict() for e in events]
+    assert [Event.from_parameters(d).as_dict() for d in rasas] == rasas
+
+
+# Sparse features joined.
+def _coo(rng, rows: int, cols: int, nnz: int, dtype=np.float32) -> coo_matrix:
+    return coo_matrix(
+        (
+            rng.random(nnz).astype(dtype),
+            (rng.integers(0, rows, nnz), rng.integers(0, cols, nnz)),
+        ),
+        shape=(rows, cols),
+    )
+
+
+def _features(matrix) -> Features:
+    return Features(matrix, "sequence", "text", "test")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_joined_sparse_features_are_scipys_hstack(seed):
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(1, 12))
+    left, right = _coo(rng, rows, 300, 15), _coo(rng, rows, 4000, 40)
+    expected = hstack([left, right])
+    joined = _features(left)
+    joined._combine_sparse_features(_features(right))
+    got = joined.features
+    assert isinstance(got, coo_matrix) and got.shape == expected.shape
+    assert got.dtype == expected.dtype
+    for part in ("data", "row", "col"):
+        assert np.array_equal(getattr(got, part), getattr(expected, part)), part
+    assert np.array_equal(got.toarray(), expected.toarray())
+
+
+def test_features_rasas_join_does_not_take_fall_back_to_it():
+    rng = np.random.default_rng(0)
+    mixed = _features(_coo(rng, 3, 10, 4))
+    mixed._combine_sparse_features(_features(_coo(rng, 3, 10, 4, dtype=np.float64)))
+    assert mixed.features.shape == (3, 20) and mixed.features.dtype == np.float64
+    with pytest.raises(ValueError, match="sequence dimensions do not match: 3 != 4"):
+        _features(_coo(rng, 3, 10, 4))._combine_sparse_features(_features(_coo(rng, 4, 10, 4)))
