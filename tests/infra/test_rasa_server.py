@@ -109,7 +109,7 @@ def test_a_stored_tracker_reads_back_with_the_same_events():
 def _coo(rng, rows: int, cols: int, nnz: int, dtype=np.float32) -> coo_matrix:
     return coo_matrix(
         (
-            rng.random(nnz).astype(dtype),
+            (rng.random(nnz) * 5).astype(dtype),
             (rng.integers(0, rows, nnz), rng.integers(0, cols, nnz)),
         ),
         shape=(rows, cols),
@@ -120,11 +120,16 @@ def _features(matrix) -> Features:
     return Features(matrix, "sequence", "text", "test")
 
 
-@pytest.mark.parametrize("seed", range(5))
+# The regex and lexical features are float64, the count vectors int64 (a message's, as served).
+DTYPES = [(np.float64, np.int64), (np.float32, np.float32), (np.int64, np.float64)]
+
+
+@pytest.mark.parametrize("seed", range(6))
 def test_joined_sparse_features_are_scipys_hstack(seed):
     rng = np.random.default_rng(seed)
     rows = int(rng.integers(1, 12))
-    left, right = _coo(rng, rows, 300, 15), _coo(rng, rows, 4000, 40)
+    kinds = DTYPES[seed % len(DTYPES)]
+    left, right = _coo(rng, rows, 300, 15, kinds[0]), _coo(rng, rows, 4000, 40, kinds[1])
     expected = hstack([left, right])
     joined = _features(left)
     joined._combine_sparse_features(_features(right))
@@ -136,10 +141,10 @@ def test_joined_sparse_features_are_scipys_hstack(seed):
     assert np.array_equal(got.toarray(), expected.toarray())
 
 
-def test_features_rasas_join_does_not_take_fall_back_to_it():
+def test_features_the_join_does_not_take_go_to_rasas():
     rng = np.random.default_rng(0)
-    mixed = _features(_coo(rng, 3, 10, 4))
-    mixed._combine_sparse_features(_features(_coo(rng, 3, 10, 4, dtype=np.float64)))
-    assert mixed.features.shape == (3, 20) and mixed.features.dtype == np.float64
+    dense = _features(_coo(rng, 3, 10, 4).tocsr())
+    dense._combine_sparse_features(_features(_coo(rng, 3, 10, 4)))
+    assert dense.features.shape == (3, 20)
     with pytest.raises(ValueError, match="sequence dimensions do not match: 3 != 4"):
         _features(_coo(rng, 3, 10, 4))._combine_sparse_features(_features(_coo(rng, 4, 10, 4)))
