@@ -80,6 +80,9 @@ def take_turn(
     *, action: str, turn: engine.Turn, conversation_id: str, now: datetime | None = None
 ) -> engine.Outcome:
     with session_scope() as session:
+        # Held for the whole turn: the session keeps a row only while something refers to it,
+        # and the state's save and an ending read it again (one SELECT fewer a turn).
+        _row = conversations.conversation(session, conversation_id)
         state = dialogue.state(session, conversation_id)
         if state is None:
             raise NotStarted(conversation_id)
