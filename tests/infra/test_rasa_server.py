@@ -148,3 +148,51 @@ def test_features_the_join_does_not_take_go_to_rasas():
     assert dense.features.shape == (3, 20)
     with pytest.raises(ValueError, match="sequence dimensions do not match: 3 != 4"):
         _features(_coo(rng, 3, 10, 4))._combine_sparse_features(_features(_coo(rng, 4, 10, 4)))
+
+
+# The action server's connection kept.
+@pytest.fixture
+async def echo_server():
+    """An HTTP server answering JSON with what it saw: the client's port and two headers."""
+    from aiohttp import web
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "port": request.transport.get_extra_info("peername")[1],
+                "secret": request.headers.get("X-Secret"),
+                "auth": request.headers.get("Authorization"),
+            }
+        )
+
+    app = web.Application()
+    app.router.add_post("/webhook", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}/webhook"
+    await runner.cleanup()
+
+
+async def test_calls_of_an_endpoint_reuse_its_connection(echo_server):
+    endpoint = EndpointConfig(echo_server, headers={"X-Secret": "s3"})
+    seen = [await endpoint.request(json={"n": n}) for n in range(4)]
+    assert {s["port"] for s in seen} == {seen[0]["port"]}, "one connection for every call"
+    assert all(s["secret"] == "s3" for s in seen)  # Rasa's headers still sent
+    other = EndpointConfig(echo_server, basic_auth={"username": "u", "password": "p"})
+    answer = await other.request(json={})
+    assert answer["auth"] == "Basic dTpw" and answer["port"] != seen[0]["port"]
+
+
+async def test_a_connection_idle_too_long_is_not_reused(echo_server, monkeypatch):
+    import asyncio
+
+    monkeypatch.setattr(rasa_server, "KEEP_IDLE_S", 0.2)
+    endpoint = EndpointConfig(echo_server)
+    first = await endpoint.request(json={})
+    again = await endpoint.request(json={})
+    await asyncio.sleep(0.5)
+    later = await endpoint.request(json={})
+    assert first["port"] == again["port"] != later["port"]
