@@ -56,9 +56,21 @@ def model_is_stale(settings: Settings) -> bool:
     return newest > model.stat().st_mtime
 
 
+# Rasa logs each customer message and its parse (a date of birth, the last 4 digits) at DEBUG
+# ("processor.message.parse"): its log never goes below INFO, whatever LOG_LEVEL asks.
+QUIETEST_RASA_LOG = "INFO"
+
+
+def rasa_log_level(asked: str | None) -> str:
+    """Rasa's LOG_LEVEL: the one asked for, but never DEBUG."""
+    level = (asked or QUIETEST_RASA_LOG).upper()
+    return level if level in ("INFO", "WARNING", "ERROR", "CRITICAL") else QUIETEST_RASA_LOG
+
+
 def rasa_env() -> dict[str, str]:
     return {
         **os.environ,
+        "LOG_LEVEL": rasa_log_level(os.environ.get("LOG_LEVEL")),
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",

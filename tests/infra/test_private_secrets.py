@@ -12,7 +12,13 @@ import pytest
 import redis
 from rasa.core.utils import AvailableEndpoints
 
-from bot.infra.supervisor import RASA_ENDPOINTS, child_env, process_commands, without_password
+from bot.infra.supervisor import (
+    RASA_ENDPOINTS,
+    child_env,
+    process_commands,
+    process_env,
+    without_password,
+)
 from bot.settings import Settings, stored_secret
 from bot.web.security import secret_key
 
@@ -116,3 +122,26 @@ def test_a_configured_redis_url_brings_its_own_password(tmp_path):
     assert "redis" not in process_commands(settings)
     assert child_env(settings, "token")["REDIS_PASSWORD"] == "theirs"
     assert not (tmp_path / "redis_password").exists()
+
+
+@pytest.mark.parametrize(
+    ("asked", "rasa_gets"),
+    [
+        ("DEBUG", "INFO"),
+        ("debug", "INFO"),
+        (None, "INFO"),
+        ("WARNING", "WARNING"),
+        ("nonsense", "INFO"),
+    ],
+)
+def test_rasa_never_logs_at_debug_where_it_writes_customer_messages(
+    tmp_path, monkeypatch, asked, rasa_gets
+):
+    """Rasa's DEBUG log carries each message's text and entities (a date of birth)."""
+    if asked is None:
+        monkeypatch.delenv("LOG_LEVEL", raising=False)
+    else:
+        monkeypatch.setenv("LOG_LEVEL", asked)
+    env = child_env(Settings(var_dir=tmp_path), "token")
+    assert env["LOG_LEVEL"] == rasa_gets
+    assert process_env("rasa-2", env)["LOG_LEVEL"] == rasa_gets
