@@ -13,11 +13,17 @@ too), so the transcript is read for a few seconds. A message whose turn is not t
 never got that far (the gateway died before Rasa answered it) and is handled as usual: opt-outs,
 an ended conversation and a failing turn's safe reply included. It is handled twice only if the
 first delivery is still inside Rasa after those seconds (a turn takes ~70 ms at the 95th
-percentile, docs/performance.md)."""
+percentile, docs/performance.md).
+
+A conversation opened under a key (POST /api/conversations) is opened once, the same way: the
+key is claimed per account, the conversation's id is written beside it as soon as the ledger has
+the conversation, and a repeat gets that conversation and its opening from the transcript. Opened
+twice, the second would be an empty conversation counted in the day's figures."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import datetime, timezone
@@ -31,6 +37,7 @@ from bot.ledger.repo import conversations as stored
 log = logging.getLogger(__name__)
 
 CLAIM = "message-key:{}:{}"  # conversation id, Idempotency-Key
+OPENING = "opening-key:{}:{}"  # account id, Idempotency-Key -> the conversation it opened
 CLAIM_TTL_S = 3600
 # How long a repeat waits for the first delivery's turn to reach the transcript: a turn takes
 # well under a second, and one held behind the conversation's lock in Rasa a little longer.
@@ -52,19 +59,26 @@ def claim(redis, conversation_id: str, key: str) -> datetime | None:
     return datetime.fromtimestamp(float(first) if first else now, tz=timezone.utc)
 
 
-def first_reply(conversation_id: str, since: datetime) -> tuple[list[str], bool] | None:
-    """The bot turns that answered the first customer turn written since `since`, and whether
-    the conversation has ended; None while that turn is not in the transcript."""
+def first_reply(conversation_id: str, since: datetime | None) -> tuple[list[str], bool] | None:
+    """The bot turns that answered the first customer turn written since `since` (with None:
+    the opening, the bot turns before any customer turn), and whether the conversation has
+    ended; None while that turn is not in the transcript."""
     with session_scope() as session:
-        turns = stored.turns_since(session, conversation_id, since)
+        if since is None:
+            turns = stored.transcript(session, conversation_id)
+        else:
+            turns = stored.turns_since(session, conversation_id, since)
         conversation = stored.conversation(session, conversation_id)
         if conversation is None:
             raise ConversationNotFound(conversation_id)
         ended = conversation.ended_at is not None
     speakers = [t.speaker for t in turns]
-    if "customer" not in speakers:
+    if since is None:
+        start = 0
+    elif "customer" in speakers:
+        start = speakers.index("customer") + 1
+    else:
         return None
-    start = speakers.index("customer") + 1
     reply = []
     for turn in turns[start:]:
         if turn.speaker != "bot":
@@ -88,3 +102,68 @@ async def answer_repeat(
         await asyncio.sleep(0.2)
     log.warning("a repeated message found no reply to its first delivery: handled now")
     return await conversations.send(conversation_id, text)
+
+
+async def start_once(
+    conversations: Conversations, account_id: str, channel: str, key: str | None
+) -> BotReply:
+    """A conversation opened under an Idempotency-Key is opened once (the module's docstring)."""
+    if key is None:
+        return await conversations.start(account_id, channel)
+    redis, name = conversations.queue.redis, OPENING.format(account_id, key)
+    try:
+        first = await asyncio.to_thread(_claim_opening, redis, name)
+    except RedisError:
+        log.warning("Redis is down: the opening's Idempotency-Key is not checked")
+        return await conversations.start(account_id, channel)
+    if first is None:
+        return await _open_claimed(conversations, redis, name, account_id, channel)
+    deadline = time.monotonic() + WAIT_S
+    while not first and time.monotonic() < deadline:  # the first may not have created it yet
+        await asyncio.sleep(0.2)
+        first = await asyncio.to_thread(_opened, redis, name)
+    if not first:
+        log.warning("a repeated opening found no conversation of its first delivery: opened now")
+        return await _open_claimed(conversations, redis, name, account_id, channel)
+    while True:
+        found = await asyncio.to_thread(first_reply, first, None)
+        if found is not None:
+            log.info("a repeated opening was answered with its first delivery's conversation")
+            messages, ended = found
+            return BotReply(first, messages, ended=ended)
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    log.warning("a repeated opening found its conversation never opened: opened now")
+    return await conversations.open(first, account_id, channel)
+
+
+def _claim_opening(redis, name: str) -> str | None:
+    """None when this delivery claimed the key; otherwise the conversation it opened ("" while
+    the first delivery has not created it yet)."""
+    if redis.set(name, "", nx=True, ex=CLAIM_TTL_S):
+        return None
+    return _opened(redis, name)
+
+
+def _opened(redis, name: str) -> str:
+    value = redis.get(name) or ""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def _open_claimed(conversations: Conversations, redis, name, account_id, channel):
+    try:
+        conversation_id = await asyncio.to_thread(conversations.create, account_id, channel)
+    except BaseException:
+        await asyncio.to_thread(_release, redis, name)  # nothing was opened under the key
+        raise
+    try:
+        await asyncio.to_thread(redis.set, name, conversation_id, ex=CLAIM_TTL_S)
+    except RedisError:
+        log.warning("Redis is down: a repeat of this opening would open another conversation")
+    return await conversations.open(conversation_id, account_id, channel)
+
+
+def _release(redis, name: str) -> None:
+    with contextlib.suppress(RedisError):  # it expires anyway
+        redis.delete(name)

@@ -77,7 +77,11 @@ class Conversations:
 
     @metrics.timed_turn
     async def start(self, account_id: str, channel: str) -> BotReply:
-        conversation_id = await asyncio.to_thread(self._create, account_id, channel)
+        conversation_id = await asyncio.to_thread(self.create, account_id, channel)
+        return await self.open(conversation_id, account_id, channel)
+
+    async def open(self, conversation_id: str, account_id: str, channel: str) -> BotReply:
+        """The opening turn of a conversation `create` made."""
         opening = "/start_conversation" + json.dumps({"account_id": account_id, "channel": channel})
         return await self._turn(conversation_id, opening, customer_text=None)
 
@@ -141,7 +145,7 @@ class Conversations:
             log.warning("could not delete the tracker of conversation %s", conversation_id)
 
     # -- ledger work (run in a thread) ---------------------------------------------------------
-    def _create(self, account_id: str, channel: str) -> str:
+    def create(self, account_id: str, channel: str) -> str:
         with session_scope() as session:
             if not accounts.exists(session, account_id):
                 raise AccountNotFound(account_id)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from bot.agents.account_view import account_record, escalation_json
 from bot.agents.escalations import NotClaimable
-from bot.channels import outage
+from bot.channels import outage, repeats
 from bot.channels.outreach import CarrierRefused, ContactBusy, ContactDenied, ContactUncertain
 from bot.channels.turns import AccountNotFound, ConversationEnded, ConversationNotFound
 from bot.gateway.deps import (
@@ -62,9 +62,15 @@ class EndedConversation(BotMessages):
 
 
 @router.post("/conversations", status_code=201, response_model=ConversationStarted)
-async def start_conversation(body: NewConversation, conversations: ConversationsDep):
+async def start_conversation(
+    body: NewConversation, conversations: ConversationsDep, idempotency_key: IdempotencyKey = None
+):
     try:
-        reply = await conversations.start(body.account_id, body.channel)
+        # A repeat under the same Idempotency-Key (a replay by HAProxy, a client's retry) gets
+        # the first delivery's conversation, not a second one (bot/channels/repeats.py).
+        reply = await repeats.start_once(
+            conversations, body.account_id, body.channel, idempotency_key
+        )
     except AccountNotFound:
         raise HTTPException(404, f"unknown account {body.account_id}") from None
     return {
