@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from redis.exceptions import RedisError
 
 from bot.channels.turns import BotReply, ConversationNotFound, Conversations
+from bot.infra import metrics
 from bot.ledger.db import session_scope
 from bot.ledger.repo import conversations as stored
 
@@ -108,25 +109,39 @@ async def start_once(
     conversations: Conversations, account_id: str, channel: str, key: str | None
 ) -> BotReply:
     """A conversation opened under an Idempotency-Key is opened once (the module's docstring)."""
-    if key is None:
-        return await conversations.start(account_id, channel)
+    if not key:
+        return await _open(conversations, account_id, channel)
     redis, name = conversations.queue.redis, OPENING.format(account_id, key)
     try:
         first = await asyncio.to_thread(_claim_opening, redis, name)
     except RedisError:
         log.warning("Redis is down: the opening's Idempotency-Key is not checked")
-        return await conversations.start(account_id, channel)
+        return await _open(conversations, account_id, channel)
     if first is None:
-        return await _open_claimed(conversations, redis, name, account_id, channel)
+        return await _open(conversations, account_id, channel, claim=(redis, name))
+    return await _answer_opening_repeat(conversations, (redis, name), first, account_id, channel)
+
+
+async def _answer_opening_repeat(conversations, claim, first: str, account_id, channel):
+    redis, name = claim
     deadline = time.monotonic() + WAIT_S
-    while not first and time.monotonic() < deadline:  # the first may not have created it yet
-        await asyncio.sleep(0.2)
-        first = await asyncio.to_thread(_opened, redis, name)
+    try:
+        while not first and time.monotonic() < deadline:  # the first may not have created it
+            await asyncio.sleep(0.2)
+            first = await asyncio.to_thread(_opened, redis, name)
+    except RedisError:
+        log.warning("Redis is down: a repeated opening is opened as a new conversation")
+        return await _open(conversations, account_id, channel)
     if not first:
         log.warning("a repeated opening found no conversation of its first delivery: opened now")
-        return await _open_claimed(conversations, redis, name, account_id, channel)
+        return await _open(conversations, account_id, channel, claim=claim, owned=False)
+    deadline = time.monotonic() + WAIT_S  # its opening may still be inside Rasa
     while True:
-        found = await asyncio.to_thread(first_reply, first, None)
+        try:
+            found = await asyncio.to_thread(first_reply, first, None)
+        except ConversationNotFound:
+            log.warning("a repeated opening's conversation is not in the ledger: opened anew")
+            return await _open(conversations, account_id, channel)
         if found is not None:
             log.info("a repeated opening was answered with its first delivery's conversation")
             messages, ended = found
@@ -135,7 +150,7 @@ async def start_once(
             break
         await asyncio.sleep(0.2)
     log.warning("a repeated opening found its conversation never opened: opened now")
-    return await conversations.open(first, account_id, channel)
+    return await _open(conversations, account_id, channel, opening=first)
 
 
 def _claim_opening(redis, name: str) -> str | None:
@@ -151,16 +166,27 @@ def _opened(redis, name: str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def _open_claimed(conversations: Conversations, redis, name, account_id, channel):
+@metrics.timed_turn  # a turn handled here (a repeat answered from the transcript is not one)
+async def _open(
+    conversations: Conversations, account_id, channel, claim=None, owned=True, opening=None
+):
+    """A new conversation and its opening (or the `opening` of one already created); under
+    `claim` its id is written beside the key (a claim this delivery `owned` is released if
+    nothing could be created)."""
+    if opening is not None:
+        return await conversations.open(opening, account_id, channel)
     try:
         conversation_id = await asyncio.to_thread(conversations.create, account_id, channel)
     except BaseException:
-        await asyncio.to_thread(_release, redis, name)  # nothing was opened under the key
+        if claim is not None and owned:
+            await asyncio.to_thread(_release, *claim)
         raise
-    try:
-        await asyncio.to_thread(redis.set, name, conversation_id, ex=CLAIM_TTL_S)
-    except RedisError:
-        log.warning("Redis is down: a repeat of this opening would open another conversation")
+    if claim is not None:
+        redis, name = claim
+        try:
+            await asyncio.to_thread(redis.set, name, conversation_id, ex=CLAIM_TTL_S)
+        except RedisError:
+            log.warning("Redis is down: a repeat of this opening would open another conversation")
     return await conversations.open(conversation_id, account_id, channel)
 
 

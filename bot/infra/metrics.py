@@ -250,12 +250,14 @@ def in_turn(channel: str, conversation_id: str | None = None) -> None:
 
 
 def timed_turn(fn):
-    """Decorate `Conversations.start` / `send`: counts the turn by channel and result and times
-    its gateway stage. The channel comes from a `channel` argument or `in_turn`."""
+    """Decorate `Conversations.start` / `send` (and the keyed opening): counts the turn by
+    channel and result and times its gateway stage. The channel comes from a `channel` argument
+    or `in_turn`."""
+    signature = inspect.signature(fn)
 
     @functools.wraps(fn)
     async def turn(self, *args, **kwargs):
-        channel = kwargs.get("channel", args[1] if fn.__name__ == "start" and len(args) > 1 else "")
+        channel = signature.bind(self, *args, **kwargs).arguments.get("channel", "")
         token = CHANNEL.set(channel or CHANNEL.get())
         started, result = perf_counter(), "error"
         try:

@@ -142,3 +142,20 @@ def test_metrics_refuse_a_scrape_without_the_token(running):
     # The API token is not the metrics token.
     api = httpx.get(url, headers={"Authorization": "Bearer test-api-token"}, timeout=30)
     assert api.status_code == 401
+
+
+def test_an_opening_under_a_key_counts_one_chat_turn_and_its_repeat_none(running, tmp_path):
+    account = add_account(running, tmp_path)["account_id"]
+
+    def chat_turns() -> float:
+        return sample(scrape(running), "reminderbot_turns_total", channel="chat", result="ok")
+
+    before = chat_turns()
+    for _ in range(2):  # the first opens it; the repeat is answered from the transcript
+        opened = running.api.post(
+            "/api/conversations",
+            json={"account_id": account, "channel": "chat"},
+            headers={"Idempotency-Key": "metrics-open"},
+        )
+        assert opened.status_code == 201, opened.text
+    assert chat_turns() == before + 1
